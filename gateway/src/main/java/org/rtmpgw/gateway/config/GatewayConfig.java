@@ -1,0 +1,201 @@
+package org.rtmpgw.gateway.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Typed, validated, immutable gateway configuration. Built from key/value text (file, command
+ * line) by {@link #fromValues}; every key is a {@link Setting}.
+ */
+public record GatewayConfig(
+    HostPort upstream,
+    HostPort listen,
+    String nodeId,
+    Duration upstreamConnectTimeout,
+    Duration upstreamWriteTimeout,
+    Duration idleHold,
+    Duration sessionInactivityTimeout,
+    int replyMaxBytes,
+    int downstreamBufferBytes,
+    int requestBodyMaxBytes,
+    int requestHeaderMaxBytes,
+    int reorderWindow,
+    Duration reorderTimeout,
+    int emptyRepliesBeforeBackoff,
+    Duration httpIdleTimeout,
+    int identStatus,
+    String identBody,
+    boolean tcpQuickAck) {
+
+  /** The configuration with every default. */
+  public static GatewayConfig defaults() {
+    try {
+      return fromValues(Map.of());
+    } catch (ConfigException e) {
+      throw new IllegalStateException("defaults do not validate: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Builds a configuration from values by key; missing keys take their default.
+   *
+   * @throws ConfigException listing every unknown key and every invalid value at once
+   */
+  public static GatewayConfig fromValues(Map<String, String> values) throws ConfigException {
+    List<String> problems = new ArrayList<>();
+    Map<Setting, String> raw = new EnumMap<>(Setting.class);
+    for (Setting s : Setting.values()) {
+      raw.put(s, s.defaultValue());
+    }
+    values.forEach(
+        (k, v) ->
+            Setting.byKey(k)
+                .ifPresentOrElse(
+                    s -> raw.put(s, v.trim()),
+                    () -> problems.add("unknown key '" + k + "'")));
+    Reader r = new Reader(raw, problems);
+    GatewayConfig config =
+        new GatewayConfig(
+            r.get(Setting.UPSTREAM, HostPort::parse, "host:port"),
+            r.get(Setting.LISTEN, HostPort::parse, "host:port"),
+            r.get(Setting.NODE_ID, GatewayConfig::nodeId, "1-8 letters or digits, or empty"),
+            r.millis(Setting.UPSTREAM_CONNECT_TIMEOUT_MS, 1, 600_000),
+            r.millis(Setting.UPSTREAM_WRITE_TIMEOUT_MS, 1, 600_000),
+            r.millis(Setting.IDLE_HOLD_MS, 0, 5_000),
+            r.millis(Setting.SESSION_INACTIVITY_TIMEOUT_MS, 1_000, 3_600_000),
+            r.integer(Setting.REPLY_MAX_BYTES, 1_024, 16 << 20),
+            r.integer(Setting.DOWNSTREAM_BUFFER_BYTES, 1_024, 256 << 20),
+            r.integer(Setting.REQUEST_BODY_MAX_BYTES, 1_024, 1 << 30),
+            r.integer(Setting.REQUEST_HEADER_MAX_BYTES, 4_096, 1 << 20),
+            r.integer(Setting.REORDER_WINDOW, 1, 1_024),
+            r.millis(Setting.REORDER_TIMEOUT_MS, 10, 600_000),
+            r.integer(Setting.EMPTY_REPLIES_BEFORE_BACKOFF, 0, 1_000_000),
+            r.millis(Setting.HTTP_IDLE_TIMEOUT_MS, 1_000, 3_600_000),
+            r.get(Setting.IDENT_STATUS, GatewayConfig::identStatus, "404 or 200"),
+            r.get(Setting.IDENT_BODY, Function.identity(), "text"),
+            r.get(Setting.TCP_QUICKACK, GatewayConfig::bool, "true or false"));
+    // listen port 0 is allowed on purpose: the server then binds an ephemeral port (tests)
+    if (config.upstream != null && config.upstream.port() == 0) {
+      problems.add("upstream: port 0 is not a valid destination");
+    }
+    if (config.downstreamBufferBytes < config.replyMaxBytes) {
+      problems.add(
+          Setting.DOWNSTREAM_BUFFER_BYTES.key()
+              + " ("
+              + config.downstreamBufferBytes
+              + ") must be at least "
+              + Setting.REPLY_MAX_BYTES.key()
+              + " ("
+              + config.replyMaxBytes
+              + ")");
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return config;
+  }
+
+  /** A copy with some values replaced, for tests and command-line overrides. */
+  public GatewayConfig with(Map<String, String> overrides) throws ConfigException {
+    Map<String, String> all = new java.util.LinkedHashMap<>(toValues());
+    all.putAll(overrides);
+    return fromValues(all);
+  }
+
+  /** The configuration as key/value text, the inverse of {@link #fromValues}. */
+  public Map<String, String> toValues() {
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    m.put(Setting.UPSTREAM.key(), upstream.toString());
+    m.put(Setting.LISTEN.key(), listen.toString());
+    m.put(Setting.NODE_ID.key(), nodeId);
+    m.put(Setting.UPSTREAM_CONNECT_TIMEOUT_MS.key(), ms(upstreamConnectTimeout));
+    m.put(Setting.UPSTREAM_WRITE_TIMEOUT_MS.key(), ms(upstreamWriteTimeout));
+    m.put(Setting.IDLE_HOLD_MS.key(), ms(idleHold));
+    m.put(Setting.SESSION_INACTIVITY_TIMEOUT_MS.key(), ms(sessionInactivityTimeout));
+    m.put(Setting.REPLY_MAX_BYTES.key(), Integer.toString(replyMaxBytes));
+    m.put(Setting.DOWNSTREAM_BUFFER_BYTES.key(), Integer.toString(downstreamBufferBytes));
+    m.put(Setting.REQUEST_BODY_MAX_BYTES.key(), Integer.toString(requestBodyMaxBytes));
+    m.put(Setting.REQUEST_HEADER_MAX_BYTES.key(), Integer.toString(requestHeaderMaxBytes));
+    m.put(Setting.REORDER_WINDOW.key(), Integer.toString(reorderWindow));
+    m.put(Setting.REORDER_TIMEOUT_MS.key(), ms(reorderTimeout));
+    m.put(Setting.EMPTY_REPLIES_BEFORE_BACKOFF.key(), Integer.toString(emptyRepliesBeforeBackoff));
+    m.put(Setting.HTTP_IDLE_TIMEOUT_MS.key(), ms(httpIdleTimeout));
+    m.put(Setting.IDENT_STATUS.key(), Integer.toString(identStatus));
+    m.put(Setting.IDENT_BODY.key(), identBody);
+    m.put(Setting.TCP_QUICKACK.key(), Boolean.toString(tcpQuickAck));
+    return m;
+  }
+
+  private static String ms(Duration d) {
+    return Long.toString(d.toMillis());
+  }
+
+  private static String nodeId(String s) {
+    if (!s.isEmpty() && !s.matches("[A-Za-z0-9]{1,8}")) {
+      throw new IllegalArgumentException();
+    }
+    return s;
+  }
+
+  private static Integer identStatus(String s) {
+    if (!s.equals("404") && !s.equals("200")) {
+      throw new IllegalArgumentException();
+    }
+    return Integer.parseInt(s);
+  }
+
+  private static Boolean bool(String s) {
+    if (s.equalsIgnoreCase("true")) {
+      return true;
+    }
+    if (s.equalsIgnoreCase("false")) {
+      return false;
+    }
+    throw new IllegalArgumentException();
+  }
+
+  /** Parses values by key and records a problem (key, value, what is allowed) for each bad one. */
+  private static final class Reader {
+    private final Map<Setting, String> raw;
+    private final List<String> problems;
+
+    Reader(Map<Setting, String> raw, List<String> problems) {
+      this.raw = raw;
+      this.problems = problems;
+    }
+
+    <T> T get(Setting s, Function<String, T> parse, String allowed) {
+      String value = raw.get(s);
+      try {
+        return parse.apply(value);
+      } catch (RuntimeException e) {
+        String why = e.getMessage() == null ? "" : " (" + e.getMessage() + ")";
+        problems.add(s.key() + ": '" + value + "' is not valid; expected " + allowed + why);
+        return null;
+      }
+    }
+
+    int integer(Setting s, int min, int max) {
+      Integer v =
+          get(
+              s,
+              text -> {
+                long n = Long.parseLong(text);
+                if (n < min || n > max) {
+                  throw new IllegalArgumentException();
+                }
+                return (int) n;
+              },
+              "a whole number from " + min + " to " + max);
+      return v == null ? 0 : v;
+    }
+
+    Duration millis(Setting s, int min, int max) {
+      return Duration.ofMillis(integer(s, min, max));
+    }
+  }
+}

@@ -1,0 +1,24 @@
+package org.rtmpgw.gateway.rtmpt;
+
+import jakarta.servlet.http.HttpServletResponse;
+
+/** Response headers every RTMPT answer carries. */
+final class Replies {
+  private Replies() {}
+
+  /**
+   * Status, exact content type (no charset: HaishinKit compares the string), explicit length,
+   * {@code Cache-Control: no-cache} and keep-alive as every RTMPT server sends them; a buffer at
+   * least as large as the body so the container writes headers and body in one go.
+   */
+  static void setHeaders(HttpServletResponse response, int status, String type, int length) {
+    response.setStatus(status);
+    response.setContentType(type);
+    response.setContentLength(length);
+    response.setHeader("Cache-Control", "no-cache");
+    response.setHeader("Connection", "Keep-Alive");
+    if (response.getBufferSize() < length) {
+      response.setBufferSize(length);
+    }
+  }
+}

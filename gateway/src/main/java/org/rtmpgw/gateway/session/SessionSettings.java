@@ -1,0 +1,27 @@
+package org.rtmpgw.gateway.session;
+
+import org.rtmpgw.gateway.config.GatewayConfig;
+
+/** The per-session limits, in the units the session code uses. */
+record SessionSettings(
+    long idleHoldNanos,
+    long inactivityNanos,
+    long upstreamWriteTimeoutNanos,
+    long reorderTimeoutNanos,
+    int reorderWindow,
+    int replyMaxBytes,
+    int downstreamBufferBytes,
+    int emptyRepliesBeforeBackoff) {
+
+  static SessionSettings from(GatewayConfig c) {
+    return new SessionSettings(
+        c.idleHold().toNanos(),
+        c.sessionInactivityTimeout().toNanos(),
+        c.upstreamWriteTimeout().toNanos(),
+        c.reorderTimeout().toNanos(),
+        c.reorderWindow(),
+        c.replyMaxBytes(),
+        c.downstreamBufferBytes(),
+        c.emptyRepliesBeforeBackoff());
+  }
+}

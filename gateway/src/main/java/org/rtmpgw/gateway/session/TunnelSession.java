@@ -1,0 +1,453 @@
+package org.rtmpgw.gateway.session;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.rtmpgw.gateway.upstream.UpstreamLink;
+import org.rtmpgw.gateway.upstream.UpstreamListener;
+import org.rtmpgw.tunnel.ByteQueue;
+import org.rtmpgw.tunnel.PollingDelay;
+import org.rtmpgw.tunnel.RequestSequencer;
+import org.rtmpgw.tunnel.RtmptCommand;
+import org.rtmpgw.tunnel.RtmptReplies;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One RTMPT session: the client's numbered requests on one side, one {@link UpstreamLink} on the
+ * other.
+ *
+ * <p>Locking: every field below the constructor arguments is guarded by {@code this}. Work that
+ * answers a client, writes upstream or closes the link is collected while holding the lock and run
+ * after releasing it ({@code after} lists), so no I/O callback ever runs under the lock and the
+ * lock is never held across a blocking call. Requests are processed strictly in seq order through
+ * {@link RequestSequencer}: at most one request is in progress at a time, so at most one upstream
+ * write is outstanding.
+ */
+public final class TunnelSession implements UpstreamListener {
+  private static final Logger LOG = LoggerFactory.getLogger(TunnelSession.class);
+
+  private enum State {
+    CONNECTING,
+    OPEN,
+    CLOSED
+  }
+
+  private final String id;
+  private final String client;
+  private final SessionSettings settings;
+  private final ScheduledExecutorService timer;
+  private final SessionEvents events;
+  private final long openedNanos;
+
+  private State state = State.CONNECTING;
+  private UpstreamLink link;
+  private final RequestSequencer<PendingRequest> sequencer;
+  private final PollingDelay pollingDelay;
+  private final ByteQueue downstream;
+  private PendingRequest heldIdle;
+  private ScheduledFuture<?> holdTimer;
+  private boolean upstreamEnded;
+  private boolean upstreamPaused;
+  private long lastRequestNanos;
+  private long writeStartedNanos;
+  private boolean writing;
+  private long bytesUpstream;
+  private long bytesDownstream;
+  private long requests;
+  private CloseReason closeReason;
+  private long closedNanos;
+
+  /** What the session reports to whoever owns it. */
+  interface SessionEvents {
+    void closed(TunnelSession session);
+  }
+
+  TunnelSession(
+      String id,
+      String client,
+      SessionSettings settings,
+      ScheduledExecutorService timer,
+      SessionEvents events) {
+    this.id = id;
+    this.client = client;
+    this.settings = settings;
+    this.timer = timer;
+    this.events = events;
+    this.openedNanos = System.nanoTime();
+    this.lastRequestNanos = openedNanos;
+    this.sequencer = new RequestSequencer<>(settings.reorderWindow(), settings.reorderTimeoutNanos());
+    this.pollingDelay = new PollingDelay(settings.emptyRepliesBeforeBackoff());
+    this.downstream = new ByteQueue(settings.downstreamBufferBytes());
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public String client() {
+    return client;
+  }
+
+  /** Called once the upstream connection is up; a session closed meanwhile closes the link. */
+  void attach(UpstreamLink upstream) {
+    boolean closeNow;
+    synchronized (this) {
+      link = upstream;
+      closeNow = state == State.CLOSED;
+      if (!closeNow) {
+        state = State.OPEN;
+      }
+    }
+    if (closeNow) {
+      upstream.close();
+    }
+  }
+
+  /** Entry point for a send, idle or close of this session, with its body fully read. */
+  public void handle(PendingRequest request) {
+    List<Runnable> after = new ArrayList<>();
+    synchronized (this) {
+      long now = System.nanoTime();
+      lastRequestNanos = now;
+      requests++;
+      if (state == State.CLOSED) {
+        answerClosed(request, after);
+      } else if (request.command() == RtmptCommand.CLOSE && request.seq() < 0) {
+        after.add(() -> request.responder().reply(RtmptReplies.close()));
+        closeLocked(CloseReason.CLIENT_CLOSE, after);
+      } else {
+        RequestSequencer.Admission admission = sequencer.admit(request.seq(), request, now);
+        switch (admission) {
+          case START -> after.add(() -> run(request));
+          case PARKED -> releaseHeldIdle(after); // a newer request releases a held idle at once
+          case REPLAY -> {
+            byte[] reply = sequencer.lastReply();
+            LOG.debug("{} replaying reply of seq {}", this, request.seq());
+            after.add(() -> request.responder().reply(reply));
+          }
+          case JOINED_IN_PROGRESS -> LOG.debug("{} seq {} repeated while in progress", this, request.seq());
+          case STALE, TOO_FAR, DUPLICATE_PARKED -> {
+            if (request.command() == RtmptCommand.CLOSE) {
+              // a close is honoured whatever its number: the client is leaving either way
+              after.add(() -> request.responder().reply(RtmptReplies.close()));
+              closeLocked(CloseReason.CLIENT_CLOSE, after);
+              break;
+            }
+            LOG.info(
+                "{} rejected seq {} ({}); expected around {}",
+                this,
+                request.seq(),
+                admission,
+                sequencer.lastCompletedSeq() + 1);
+            after.add(
+                () ->
+                    request
+                        .responder()
+                        .error(400, "seq " + request.seq() + " rejected: " + admission));
+          }
+        }
+      }
+    }
+    runAll(after);
+  }
+
+  private void answerClosed(PendingRequest request, List<Runnable> after) {
+    if (request.command() == RtmptCommand.CLOSE) {
+      after.add(() -> request.responder().reply(RtmptReplies.close()));
+    } else {
+      after.add(() -> request.responder().error(404, ""));
+    }
+  }
+
+  /** Starts a request whose turn has come. Runs without the lock. */
+  private void run(PendingRequest request) {
+    switch (request.command()) {
+      case SEND -> startSend(request);
+      case IDLE -> startIdle(request);
+      case CLOSE -> {
+        finish(request);
+        close(CloseReason.CLIENT_CLOSE);
+      }
+      default -> throw new IllegalStateException("not a session command: " + request.command());
+    }
+  }
+
+  private void startSend(PendingRequest request) {
+    byte[] body = request.body();
+    UpstreamLink upstream;
+    synchronized (this) {
+      if (state != State.OPEN || body.length == 0) {
+        upstream = null;
+      } else {
+        upstream = link;
+        writing = true;
+        writeStartedNanos = System.nanoTime();
+        bytesUpstream += body.length;
+      }
+    }
+    if (upstream == null) {
+      finish(request);
+      return;
+    }
+    upstream.write(
+        ByteBuffer.wrap(body),
+        new UpstreamLink.WriteCallback() {
+          @Override
+          public void written() {
+            synchronized (TunnelSession.this) {
+              writing = false;
+            }
+            finish(request);
+          }
+
+          @Override
+          public void failed(Throwable cause) {
+            LOG.info("{} upstream write failed: {}", TunnelSession.this, String.valueOf(cause));
+            close(CloseReason.UPSTREAM_WRITE_FAILED);
+            request.responder().reply(RtmptReplies.close());
+          }
+        });
+  }
+
+  private void startIdle(PendingRequest request) {
+    synchronized (this) {
+      if (state == State.OPEN
+          && downstream.isEmpty()
+          && !upstreamEnded
+          && settings.idleHoldNanos() > 0) {
+        heldIdle = request;
+        holdTimer =
+            timer.schedule(
+                () -> releaseHeldIdle(request), settings.idleHoldNanos(), TimeUnit.NANOSECONDS);
+        return;
+      }
+    }
+    finish(request);
+  }
+
+  /** The hold time of {@code request} ran out: answer it with whatever is there (usually none). */
+  private void releaseHeldIdle(PendingRequest request) {
+    boolean mine;
+    synchronized (this) {
+      mine = heldIdle == request;
+      if (mine) {
+        heldIdle = null;
+        holdTimer = null;
+      }
+    }
+    if (mine) {
+      finish(request);
+    }
+  }
+
+  private void releaseHeldIdle(List<Runnable> after) {
+    if (heldIdle != null) {
+      PendingRequest held = heldIdle;
+      heldIdle = null;
+      if (holdTimer != null) {
+        holdTimer.cancel(false);
+        holdTimer = null;
+      }
+      after.add(() -> finish(held));
+    }
+  }
+
+  /**
+   * Completes the in-progress request with a reply built now, answers any retries of it, and
+   * starts the next parked request if its turn has come.
+   */
+  private void finish(PendingRequest request) {
+    List<Runnable> after = new ArrayList<>();
+    PendingRequest next = null;
+    synchronized (this) {
+      if (state == State.CLOSED) {
+        after.add(() -> request.responder().reply(RtmptReplies.close()));
+      } else {
+        byte[] reply =
+            request.command() == RtmptCommand.CLOSE
+                ? RtmptReplies.close()
+                : buildReply(after);
+        RequestSequencer.Completion<PendingRequest> done =
+            sequencer.complete(request.seq(), reply, System.nanoTime());
+        after.add(() -> request.responder().reply(reply));
+        for (PendingRequest retry : done.replayWaiters()) {
+          after.add(() -> retry.responder().reply(reply));
+        }
+        next = done.next();
+      }
+    }
+    runAll(after);
+    if (next != null) {
+      run(next); // recursion depth is bounded by the reorder window
+    }
+  }
+
+  /** The polling byte and up to one reply's worth of downstream bytes. Caller holds the lock. */
+  private byte[] buildReply(List<Runnable> after) {
+    if (!downstream.isEmpty()) {
+      byte[] reply = downstream.takeReply(pollingDelay.next(true), settings.replyMaxBytes());
+      bytesDownstream += reply.length - 1;
+      if (upstreamPaused && downstream.remaining() > 0) {
+        upstreamPaused = false;
+        UpstreamLink upstream = link;
+        after.add(upstream::resumeReading);
+      }
+      return reply;
+    }
+    if (upstreamEnded) {
+      // every buffered byte has been delivered: tell the client, then end the session
+      after.add(() -> close(CloseReason.UPSTREAM_EOF));
+      return RtmptReplies.close();
+    }
+    return new byte[] {pollingDelay.next(false)};
+  }
+
+  @Override
+  public void onUpstreamBytes(ByteBuffer data) {
+    List<Runnable> after = new ArrayList<>();
+    synchronized (this) {
+      if (state == State.CLOSED) {
+        data.position(data.limit());
+        return;
+      }
+      int room = downstream.remaining();
+      if (room >= data.remaining()) {
+        downstream.append(data);
+      } else {
+        if (room > 0) {
+          ByteBuffer part = data.slice();
+          part.limit(room);
+          downstream.append(part);
+          data.position(data.position() + room);
+        }
+        upstreamPaused = true; // the link keeps the rest and stops reading: TCP back-pressure
+      }
+      if (!downstream.isEmpty()) {
+        releaseHeldIdle(after);
+      }
+    }
+    runAll(after);
+  }
+
+  @Override
+  public void onUpstreamClosed(Throwable cause) {
+    List<Runnable> after = new ArrayList<>();
+    synchronized (this) {
+      if (state == State.CLOSED) {
+        return;
+      }
+      upstreamEnded = true;
+      if (cause != null) {
+        LOG.info("{} upstream connection failed: {}", this, String.valueOf(cause));
+        closeLocked(CloseReason.UPSTREAM_ERROR, after);
+      } else {
+        LOG.debug("{} upstream closed; {} bytes left to deliver", this, downstream.size());
+        releaseHeldIdle(after);
+      }
+    }
+    runAll(after);
+  }
+
+  /** Called periodically by the registry: inactivity, sequence gaps and stalled writes. */
+  void checkTimers(long now) {
+    CloseReason reason = null;
+    synchronized (this) {
+      if (state != State.OPEN) {
+        return;
+      }
+      if (now - lastRequestNanos > settings.inactivityNanos() && heldIdle == null && !writing) {
+        reason = CloseReason.IDLE_TIMEOUT;
+      } else if (sequencer.gapExpired(now)) {
+        reason = CloseReason.SEQ_GAP;
+      } else if (writing && now - writeStartedNanos > settings.upstreamWriteTimeoutNanos()) {
+        reason = CloseReason.UPSTREAM_WRITE_STALL;
+      }
+    }
+    if (reason != null) {
+      close(reason);
+    }
+  }
+
+  /** Ends the session once: answers every waiting request, closes the upstream, reports. */
+  public void close(CloseReason reason) {
+    List<Runnable> after = new ArrayList<>();
+    synchronized (this) {
+      closeLocked(reason, after);
+    }
+    runAll(after);
+  }
+
+  private void closeLocked(CloseReason reason, List<Runnable> after) {
+    if (state == State.CLOSED) {
+      return;
+    }
+    state = State.CLOSED;
+    closeReason = reason;
+    closedNanos = System.nanoTime();
+    if (holdTimer != null) {
+      holdTimer.cancel(false);
+      holdTimer = null;
+    }
+    List<PendingRequest> waiting = new ArrayList<>(sequencer.drainAll());
+    if (heldIdle != null) {
+      waiting.add(heldIdle);
+      heldIdle = null;
+    }
+    for (PendingRequest r : waiting) {
+      after.add(() -> r.responder().reply(RtmptReplies.close()));
+    }
+    UpstreamLink upstream = link;
+    if (upstream != null) {
+      after.add(upstream::close);
+    }
+    after.add(() -> events.closed(this));
+  }
+
+  private static void runAll(List<Runnable> actions) {
+    for (Runnable action : actions) {
+      try {
+        action.run();
+      } catch (RuntimeException e) {
+        LOG.warn("session action failed", e);
+      }
+    }
+  }
+
+  /** A snapshot for the close log line and for tests. */
+  public synchronized Stats stats() {
+    long end = state == State.CLOSED ? closedNanos : System.nanoTime();
+    return new Stats(
+        id,
+        client,
+        (end - openedNanos) / 1_000_000,
+        bytesUpstream,
+        bytesDownstream,
+        requests,
+        downstream.size(),
+        closeReason);
+  }
+
+  public synchronized boolean isClosed() {
+    return state == State.CLOSED;
+  }
+
+  /** Counters of one session. */
+  public record Stats(
+      String id,
+      String client,
+      long durationMillis,
+      long bytesUpstream,
+      long bytesDownstream,
+      long requests,
+      int bufferedDownstream,
+      CloseReason closeReason) {}
+
+  @Override
+  public String toString() {
+    return "session " + id + " (" + client + ")";
+  }
+}

@@ -1,0 +1,192 @@
+package org.rtmpgw.tunnel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class ByteQueueTest {
+
+  private static byte[] range(int from, int to) {
+    byte[] bytes = new byte[to - from];
+    for (int i = 0; i < bytes.length; i++) {
+      bytes[i] = (byte) (from + i);
+    }
+    return bytes;
+  }
+
+  @Test
+  void newQueueIsEmpty() {
+    ByteQueue queue = new ByteQueue(16);
+
+    assertThat(queue.isEmpty()).isTrue();
+    assertThat(queue.size()).isZero();
+    assertThat(queue.capacity()).isEqualTo(16);
+    assertThat(queue.remaining()).isEqualTo(16);
+    assertThat(queue.drainTo(new byte[4], 0, 4)).isZero();
+  }
+
+  @Test
+  void drainsAcrossChunkBoundariesInOrder() {
+    ByteQueue queue = new ByteQueue(100);
+    queue.append(range(0, 3), 0, 3);
+    queue.append(range(3, 10), 0, 7);
+    queue.append(range(10, 12), 0, 2);
+
+    byte[] out = new byte[12];
+    assertThat(queue.drainTo(out, 0, 2)).isEqualTo(2);
+    assertThat(queue.drainTo(out, 2, 5)).isEqualTo(5);
+    assertThat(queue.size()).isEqualTo(5);
+    assertThat(queue.drainTo(out, 7, 100 - 95)).isEqualTo(5);
+
+    assertThat(out).isEqualTo(range(0, 12));
+    assertThat(queue.isEmpty()).isTrue();
+  }
+
+  @Test
+  void appendCopiesTheSliceOnly() {
+    ByteQueue queue = new ByteQueue(10);
+    byte[] src = range(0, 8);
+
+    queue.append(src, 2, 4);
+    Arrays.fill(src, (byte) 99);
+
+    byte[] out = new byte[4];
+    queue.drainTo(out, 0, 4);
+    assertThat(out).containsExactly(2, 3, 4, 5);
+  }
+
+  @Test
+  void appendBeyondRemainingThrowsAndChangesNothing() {
+    ByteQueue queue = new ByteQueue(8);
+    queue.append(range(0, 6), 0, 6);
+
+    assertThatThrownBy(() -> queue.append(range(0, 3), 0, 3))
+        .isInstanceOf(IllegalStateException.class);
+    assertThat(queue.size()).isEqualTo(6);
+
+    queue.append(range(6, 8), 0, 2);
+    assertThat(queue.remaining()).isZero();
+    assertThatThrownBy(() -> queue.append(new byte[1], 0, 1))
+        .isInstanceOf(IllegalStateException.class);
+    queue.append(new byte[0], 0, 0);
+    assertThat(queue.takeReply((byte) 1, 100)).containsExactly(1, 0, 1, 2, 3, 4, 5, 6, 7);
+  }
+
+  @Test
+  void drainingMakesRoomAgain() {
+    ByteQueue queue = new ByteQueue(4);
+    queue.append(range(0, 4), 0, 4);
+
+    queue.drainTo(new byte[3], 0, 3);
+    assertThat(queue.remaining()).isEqualTo(3);
+    queue.append(range(4, 7), 0, 3);
+
+    assertThat(queue.takeReply((byte) 0, 4)).containsExactly(0, 3, 4, 5, 6);
+  }
+
+  @Test
+  void appendByteBufferConsumesItsRemainingBytes() {
+    ByteQueue queue = new ByteQueue(10);
+    ByteBuffer src = ByteBuffer.wrap(range(0, 8));
+    src.position(3);
+
+    queue.append(src);
+
+    assertThat(src.hasRemaining()).isFalse();
+    assertThat(queue.takeReply((byte) 9, 10)).containsExactly(9, 3, 4, 5, 6, 7);
+  }
+
+  @Test
+  void appendDirectByteBuffer() {
+    ByteQueue queue = new ByteQueue(10);
+    ByteBuffer src = ByteBuffer.allocateDirect(4).put(range(1, 5)).flip();
+
+    queue.append(src);
+
+    assertThat(queue.takeReply((byte) 0, 10)).containsExactly(0, 1, 2, 3, 4);
+  }
+
+  @Test
+  void appendByteBufferBeyondRemainingConsumesNothing() {
+    ByteQueue queue = new ByteQueue(4);
+    ByteBuffer src = ByteBuffer.wrap(range(0, 5));
+
+    assertThatThrownBy(() -> queue.append(src)).isInstanceOf(IllegalStateException.class);
+
+    assertThat(src.remaining()).isEqualTo(5);
+    assertThat(queue.isEmpty()).isTrue();
+  }
+
+  @Test
+  void takeReplyHonoursCapAndOrder() {
+    ByteQueue queue = new ByteQueue(100);
+    queue.append(range(0, 5), 0, 5);
+    queue.append(range(5, 9), 0, 4);
+
+    assertThat(queue.takeReply((byte) 0x01, 3)).containsExactly(0x01, 0, 1, 2);
+    assertThat(queue.takeReply((byte) 0x03, 4)).containsExactly(0x03, 3, 4, 5, 6);
+    assertThat(queue.takeReply((byte) 0x05, 4)).containsExactly(0x05, 7, 8);
+    assertThat(queue.takeReply((byte) 0x21, 4)).containsExactly(0x21);
+    assertThat(queue.isEmpty()).isTrue();
+  }
+
+  @Test
+  void takeReplyWithZeroCapIsJustTheDelayByte() {
+    ByteQueue queue = new ByteQueue(4);
+    queue.append(range(0, 2), 0, 2);
+
+    assertThat(queue.takeReply((byte) 0x01, 0)).containsExactly(0x01);
+    assertThat(queue.size()).isEqualTo(2);
+    assertThatThrownBy(() -> queue.takeReply((byte) 0x01, -1))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void badArgumentsAreRejected() {
+    assertThatThrownBy(() -> new ByteQueue(0)).isInstanceOf(IllegalArgumentException.class);
+    ByteQueue queue = new ByteQueue(10);
+    assertThatThrownBy(() -> queue.append(new byte[4], 2, 3))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> queue.append(new byte[4], -1, 1))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+    queue.append(new byte[4], 0, 4);
+    assertThatThrownBy(() -> queue.drainTo(new byte[4], 2, 3))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+    assertThat(queue.size()).isEqualTo(4);
+  }
+
+  @Test
+  void randomAppendsAndDrainsMatchAReferenceFifo() {
+    Random random = new Random(42);
+    ByteQueue queue = new ByteQueue(1_000);
+    ArrayDeque<Byte> reference = new ArrayDeque<>();
+    int counter = 0;
+
+    for (int step = 0; step < 20_000; step++) {
+      if (random.nextBoolean()) {
+        int len = random.nextInt(queue.remaining() + 1);
+        byte[] src = new byte[len + 2];
+        for (int i = 0; i < len; i++) {
+          src[1 + i] = (byte) counter;
+          reference.addLast((byte) counter++);
+        }
+        queue.append(src, 1, len);
+      } else {
+        int max = random.nextInt(300);
+        byte[] out = queue.takeReply((byte) 0x7f, max);
+        assertThat(out[0]).isEqualTo((byte) 0x7f);
+        for (int i = 1; i < out.length; i++) {
+          assertThat(out[i]).isEqualTo(reference.removeFirst());
+        }
+        assertThat(out.length - 1).isEqualTo(Math.min(max, out.length - 1 + reference.size()));
+      }
+      assertThat(queue.size()).isEqualTo(reference.size());
+      assertThat(queue.remaining()).isEqualTo(1_000 - reference.size());
+    }
+  }
+}
