@@ -8,8 +8,8 @@ import java.util.Objects;
  * A bounded FIFO of bytes waiting to go downstream (upstream → client).
  *
  * <p>Bytes are stored as copied chunks plus a read offset into the head chunk, so no large
- * contiguous buffer is ever allocated and an idle session's empty queue holds almost no memory.
- * The bound is the back-pressure mechanism: the producer reads from upstream at most {@link
+ * contiguous buffer is ever allocated and an idle session's empty queue holds almost no memory. The
+ * bound is the back-pressure mechanism: the producer reads from upstream at most {@link
  * #remaining()} bytes and stops reading while the queue is full; bytes are never dropped.
  *
  * <p>Not thread-safe: the caller holds the session's lock.
@@ -24,7 +24,9 @@ public final class ByteQueue {
 
   private int size;
 
-  /** @param capacity most bytes held at once, ≥ 1 */
+  /**
+   * @param capacity most bytes held at once, ≥ 1
+   */
   public ByteQueue(int capacity) {
     if (capacity < 1) {
       throw new IllegalArgumentException("capacity must be >= 1: " + capacity);

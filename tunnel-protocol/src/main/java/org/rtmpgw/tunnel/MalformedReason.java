@@ -8,7 +8,9 @@ package org.rtmpgw.tunnel;
 public enum MalformedReason {
   /** The path is {@code null} or the empty string. */
   EMPTY,
-  /** The first segment is not {@code fcs}, {@code open}, {@code send}, {@code idle}, {@code close}. */
+  /**
+   * The first segment is not {@code fcs}, {@code open}, {@code send}, {@code idle}, {@code close}.
+   */
   UNKNOWN_COMMAND,
   /** Under {@code /open} but not exactly {@code /open/1}. */
   BAD_OPEN,

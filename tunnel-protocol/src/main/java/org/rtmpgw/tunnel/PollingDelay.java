@@ -3,11 +3,11 @@ package org.rtmpgw.tunnel;
 /**
  * Chooses the polling-interval byte that starts every send/idle reply, following Red5's ladder.
  *
- * <p>Red5 sends delay + 1 where the delay stays 0 for the first replies without downstream data
- * and then doubles on each further empty reply up to 32, giving 01, 03, 05, 09, 11, 21 (hex), and
- * drops back to 01 as soon as data flows. Only Flash-Player-like clients (about 16 ms per unit)
- * and HaishinKit (100 ms per unit) honour the byte; FFmpeg and librtmp ignore it. The cap is
- * {@link #MAX}: nginx-rtmpt-proxy's 0x41 would make HaishinKit wait 6.5 s between polls.
+ * <p>Red5 sends delay + 1 where the delay stays 0 for the first replies without downstream data and
+ * then doubles on each further empty reply up to 32, giving 01, 03, 05, 09, 11, 21 (hex), and drops
+ * back to 01 as soon as data flows. Only Flash-Player-like clients (about 16 ms per unit) and
+ * HaishinKit (100 ms per unit) honour the byte; FFmpeg and librtmp ignore it. The cap is {@link
+ * #MAX}: nginx-rtmpt-proxy's 0x41 would make HaishinKit wait 6.5 s between polls.
  *
  * <p>Not thread-safe: one instance per session, used under the session's lock.
  */
@@ -22,7 +22,9 @@ public final class PollingDelay {
   /** Top of the ladder: ≈0.5 s for Flash-Player-like clients, 3.3 s for HaishinKit. */
   public static final byte MAX = 0x21;
 
-  /** Red5's back-off rungs, one per empty reply after the first {@code emptyRepliesBeforeBackoff}. */
+  /**
+   * Red5's back-off rungs, one per empty reply after the first {@code emptyRepliesBeforeBackoff}.
+   */
   private static final byte[] LADDER = {0x03, 0x05, 0x09, 0x11, MAX};
 
   private final int emptyRepliesBeforeBackoff;
@@ -60,7 +62,9 @@ public final class PollingDelay {
     return LADDER[Math.min(rung, LADDER.length) - 1];
   }
 
-  /** Empty replies since the last one that carried data (saturates at {@code Integer.MAX_VALUE}). */
+  /**
+   * Empty replies since the last one that carried data (saturates at {@code Integer.MAX_VALUE}).
+   */
   public int consecutiveEmpty() {
     return consecutiveEmpty;
   }

@@ -9,14 +9,14 @@ import java.util.TreeMap;
 /**
  * Releases one RTMPT session's requests strictly in seq order, one at a time.
  *
- * <p>Why: Flash Player may send a session's requests in parallel over several connections, so
- * they can arrive out of order, and HaishinKit retries a failed request with the same path and
- * body, so a seq can arrive twice. A send's body must reach the upstream exactly once and in
- * order, or the RTMP stream is corrupt. So a request whose turn has not come is parked (within a
- * bounded window), a retry of the request in progress waits for its reply, a repeat of the last
- * completed seq is answered from the stored {@link #lastReply()}, and a missing seq that does not
- * arrive within {@code maxGapNanos} is reported by {@link #gapExpired(long)} so that the caller can
- * end the session rather than skip bytes.
+ * <p>Why: Flash Player may send a session's requests in parallel over several connections, so they
+ * can arrive out of order, and HaishinKit retries a failed request with the same path and body, so
+ * a seq can arrive twice. A send's body must reach the upstream exactly once and in order, or the
+ * RTMP stream is corrupt. So a request whose turn has not come is parked (within a bounded window),
+ * a retry of the request in progress waits for its reply, a repeat of the last completed seq is
+ * answered from the stored {@link #lastReply()}, and a missing seq that does not arrive within
+ * {@code maxGapNanos} is reported by {@link #gapExpired(long)} so that the caller can end the
+ * session rather than skip bytes.
  *
  * <p>The first seq ever admitted is the base: clients start at 0 (FFmpeg, librtmp, HaishinKit, …)
  * or 1 (Red5 client). Requests without a seq ({@code /close/<id>}) bypass the sequencer.
@@ -81,9 +81,9 @@ public final class RequestSequencer<T> {
   private long waitingSince;
 
   /**
-   * @param window how many seqs from the next expected one on may be held (≥ 1); the next
-   *     expected seq itself counts, so {@code window == 1} parks only the successor of the
-   *     request in progress
+   * @param window how many seqs from the next expected one on may be held (≥ 1); the next expected
+   *     seq itself counts, so {@code window == 1} parks only the successor of the request in
+   *     progress
    * @param maxGapNanos how long a missing seq may be waited for before {@link #gapExpired(long)}
    *     reports it (≥ 0)
    */
@@ -161,8 +161,8 @@ public final class RequestSequencer<T> {
    * rather than recurse.
    *
    * @param seq the seq in progress
-   * @param reply the reply sent for it, kept for {@link Admission#REPLAY}; only the latest reply
-   *     is kept, to bound memory. Not copied: the caller must not modify it afterwards
+   * @param reply the reply sent for it, kept for {@link Admission#REPLAY}; only the latest reply is
+   *     kept, to bound memory. Not copied: the caller must not modify it afterwards
    * @param nowNanos current time, used to start the gap timer if seq + 1 is missing
    * @throws IllegalStateException if {@code seq} is not in progress
    */
@@ -199,9 +199,9 @@ public final class RequestSequencer<T> {
   }
 
   /**
-   * Removes and returns every waiting request, replay waiters first, then parked ones in seq
-   * order, so that each can be answered when the session ends. The seq in progress and the last
-   * completed seq are left as they are; the caller is not expected to admit anything afterwards.
+   * Removes and returns every waiting request, replay waiters first, then parked ones in seq order,
+   * so that each can be answered when the session ends. The seq in progress and the last completed
+   * seq are left as they are; the caller is not expected to admit anything afterwards.
    */
   public List<T> drainAll() {
     List<T> all = new ArrayList<>(replayWaiters.size() + parked.size());

@@ -5,8 +5,8 @@ package org.rtmpgw.tunnel;
  *
  * <p>{@link #IDENT} covers both {@code /fcs/ident2} (sent first by Flash Player, HaishinKit,
  * RootEncoder and Shumway) and FMS's older {@code /fcs/ident}; neither carries a session id or a
- * sequence number. {@link #OPEN} is always literally {@code /open/1}. {@link #SEND}, {@link
- * #IDLE} and {@link #CLOSE} address an existing session.
+ * sequence number. {@link #OPEN} is always literally {@code /open/1}. {@link #SEND}, {@link #IDLE}
+ * and {@link #CLOSE} address an existing session.
  */
 public enum RtmptCommand {
   /** {@code /fcs/ident2} or {@code /fcs/ident}: server identification probe. */

@@ -44,8 +44,8 @@ public sealed interface RtmptPath permits RtmptRequest, RtmptPath.Malformed {
    * @param reason machine-readable cause, for metrics and status mapping
    * @param detail short text for logs and plain-text error bodies: at most {@value
    *     RtmptPathParser#MAX_DETAIL_LENGTH} characters, echoing at most {@value
-   *     RtmptPathParser#MAX_ECHOED_INPUT} characters of the input, with control and other
-   *     invisible characters replaced so that a hostile path cannot forge log lines
+   *     RtmptPathParser#MAX_ECHOED_INPUT} characters of the input, with control and other invisible
+   *     characters replaced so that a hostile path cannot forge log lines
    */
   record Malformed(MalformedReason reason, String detail) implements RtmptPath {
     public Malformed {

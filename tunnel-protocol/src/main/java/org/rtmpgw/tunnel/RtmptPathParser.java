@@ -32,8 +32,8 @@ final class RtmptPathParser {
       return new RtmptPath.Malformed(MalformedReason.EMPTY, "empty path");
     }
     if (path.charAt(0) != '/') {
-      return malformed(MalformedReason.UNKNOWN_COMMAND, "path must start with '/'", path, 0,
-          path.length());
+      return malformed(
+          MalformedReason.UNKNOWN_COMMAND, "path must start with '/'", path, 0, path.length());
     }
     // starts[i]..ends[i] is segment i; a trailing '/' yields a final empty segment.
     int[] starts = new int[MAX_SEGMENTS_SCANNED];
@@ -88,12 +88,12 @@ final class RtmptPathParser {
   private static RtmptPath parseSessionCommand(Segments s, RtmptCommand command) {
     String path = s.path;
     if (s.count < 2 || s.length(1) == 0) {
-      return malformed(MalformedReason.MISSING_SESSION_ID, "missing session id", path, 0,
-          path.length());
+      return malformed(
+          MalformedReason.MISSING_SESSION_ID, "missing session id", path, 0, path.length());
     }
     if (!isSessionIdToken(path, s.starts[1], s.ends[1])) {
-      return malformed(MalformedReason.BAD_SESSION_ID, "bad session id", path, s.starts[1],
-          s.ends[1]);
+      return malformed(
+          MalformedReason.BAD_SESSION_ID, "bad session id", path, s.starts[1], s.ends[1]);
     }
     String sessionId = path.substring(s.starts[1], s.ends[1]);
     if (s.count < 3) {
@@ -107,8 +107,8 @@ final class RtmptPathParser {
       return malformed(MalformedReason.BAD_SEQ, "bad seq", path, s.starts[2], s.ends[2]);
     }
     if (s.count > 3) {
-      return malformed(MalformedReason.TRAILING_SEGMENTS, "trailing segments", path, 0,
-          path.length());
+      return malformed(
+          MalformedReason.TRAILING_SEGMENTS, "trailing segments", path, 0, path.length());
     }
     return new RtmptRequest(command, sessionId, seq);
   }
@@ -124,8 +124,12 @@ final class RtmptPathParser {
     }
     for (int i = start; i < end; i++) {
       char c = path.charAt(i);
-      boolean ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-          || c == '_' || c == '-';
+      boolean ok =
+          (c >= 'A' && c <= 'Z')
+              || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9')
+              || c == '_'
+              || c == '-';
       if (!ok) {
         return false;
       }

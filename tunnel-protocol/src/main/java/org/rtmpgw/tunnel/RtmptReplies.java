@@ -4,8 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
 /**
- * Builds RTMPT reply bodies. Bodies are built whole so the caller can set an exact
- * Content-Length: librtmp cannot read chunked replies and (2.6) rejects a length below 1.
+ * Builds RTMPT reply bodies. Bodies are built whole so the caller can set an exact Content-Length:
+ * librtmp cannot read chunked replies and (2.6) rejects a length below 1.
  */
 public final class RtmptReplies {
 
@@ -42,8 +42,8 @@ public final class RtmptReplies {
   }
 
   /**
-   * A send/idle reply: the polling byte, then {@code len} payload bytes. Never empty, since
-   * FFmpeg and HaishinKit always consume the first byte as the polling byte.
+   * A send/idle reply: the polling byte, then {@code len} payload bytes. Never empty, since FFmpeg
+   * and HaishinKit always consume the first byte as the polling byte.
    */
   public static byte[] poll(byte delay, byte[] payload, int off, int len) {
     Objects.checkFromIndexSize(off, len, payload.length);

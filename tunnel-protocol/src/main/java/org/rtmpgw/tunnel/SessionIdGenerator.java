@@ -7,11 +7,11 @@ import java.util.Objects;
  * Creates RTMPT session ids: an optional node prefix and {@code '-'}, then {@value #RANDOM_CHARS}
  * characters from {@code [A-Za-z0-9]}.
  *
- * <p>The id is the only credential of a session (whoever knows it can inject into the RTMP
- * stream), so the random part carries 22 × log2(62) ≈ 131 bits from a {@link SecureRandom}. The
- * whole id stays within {@value #MAX_ID_LENGTH} characters, node-rtsp-rtmp-server's stated limit
- * and well under FFmpeg's 64-byte open-reply buffer; it is URL-safe, so it is echoed verbatim in
- * paths. The node prefix lets a load balancer route a session's requests to the node that owns it.
+ * <p>The id is the only credential of a session (whoever knows it can inject into the RTMP stream),
+ * so the random part carries 22 × log2(62) ≈ 131 bits from a {@link SecureRandom}. The whole id
+ * stays within {@value #MAX_ID_LENGTH} characters, node-rtsp-rtmp-server's stated limit and well
+ * under FFmpeg's 64-byte open-reply buffer; it is URL-safe, so it is echoed verbatim in paths. The
+ * node prefix lets a load balancer route a session's requests to the node that owns it.
  *
  * <p>Thread-safe: the only mutable state is the {@link SecureRandom}, which is itself thread-safe.
  */

@@ -235,8 +235,7 @@ class RequestSequencerTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> sequencer.admit(-1, req(-1), 0))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> sequencer.admit(0, null, 0))
-        .isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> sequencer.admit(0, null, 0)).isInstanceOf(NullPointerException.class);
   }
 
   @Test
@@ -348,8 +347,8 @@ class RequestSequencerTest {
   }
 
   /**
-   * A client with up to {@code window} unanswered requests whose deliveries arrive in random
-   * order, sprinkled with retries, against a server that completes lazily.
+   * A client with up to {@code window} unanswered requests whose deliveries arrive in random order,
+   * sprinkled with retries, against a server that completes lazily.
    */
   @Test
   void shuffledDeliveriesWithinTheWindowCompleteEverySeqOnceInOrder() {
@@ -391,7 +390,10 @@ class RequestSequencerTest {
         Admission admission = sequencer.admit(seq, new Req(seq, "retry"), 0);
         assertThat(admission)
             .as(context + " retry of " + seq)
-            .isIn(Admission.REPLAY, Admission.JOINED_IN_PROGRESS, Admission.STALE,
+            .isIn(
+                Admission.REPLAY,
+                Admission.JOINED_IN_PROGRESS,
+                Admission.STALE,
                 Admission.DUPLICATE_PARKED);
       } else if (sequencer.inProgressSeq() >= 0) {
         long seq = sequencer.inProgressSeq();

@@ -33,10 +33,14 @@ class RtmptPathTest {
         arguments("/idle/A-z_09/000", RtmptCommand.IDLE, "A-z_09", 0L),
         arguments("/send/-/7", RtmptCommand.SEND, "-", 7L),
         arguments("/send/_/7", RtmptCommand.SEND, "_", 7L),
-        arguments("/send/node1-AbCdEfGhIjKlMnOpQrStUv/3", RtmptCommand.SEND,
-            "node1-AbCdEfGhIjKlMnOpQrStUv", 3L),
+        arguments(
+            "/send/node1-AbCdEfGhIjKlMnOpQrStUv/3",
+            RtmptCommand.SEND,
+            "node1-AbCdEfGhIjKlMnOpQrStUv",
+            3L),
         arguments("/send/" + ID_64 + "/1", RtmptCommand.SEND, ID_64, 1L),
-        arguments("/send/abc/999999999999999999", RtmptCommand.SEND, "abc", 999_999_999_999_999_999L),
+        arguments(
+            "/send/abc/999999999999999999", RtmptCommand.SEND, "abc", 999_999_999_999_999_999L),
         arguments("/send/abc/000000000000000001", RtmptCommand.SEND, "abc", 1L),
         arguments("/idle/abc/000000000000000000", RtmptCommand.IDLE, "abc", 0L));
   }
@@ -200,8 +204,10 @@ class RtmptPathTest {
 
   @Test
   void nullPathIsEmpty() {
-    assertThat(RtmptPath.parse(null)).isInstanceOfSatisfying(
-        RtmptPath.Malformed.class, m -> assertThat(m.reason()).isEqualTo(MalformedReason.EMPTY));
+    assertThat(RtmptPath.parse(null))
+        .isInstanceOfSatisfying(
+            RtmptPath.Malformed.class,
+            m -> assertThat(m.reason()).isEqualTo(MalformedReason.EMPTY));
   }
 
   @Test
@@ -245,8 +251,30 @@ class RtmptPathTest {
   @Test
   void randomPathsNeverThrowAndRequestsSatisfyTheGrammar() {
     String[] pieces = {
-      "/", "/", "/", "send", "idle", "close", "open", "fcs", "ident2", "1", "0", "42", "abc", "-",
-      "_", ".", "%2F", " ", "?", "\u0661", "\n", "9".repeat(18), "9".repeat(19), ID_65
+      "/",
+      "/",
+      "/",
+      "send",
+      "idle",
+      "close",
+      "open",
+      "fcs",
+      "ident2",
+      "1",
+      "0",
+      "42",
+      "abc",
+      "-",
+      "_",
+      ".",
+      "%2F",
+      " ",
+      "?",
+      "\u0661",
+      "\n",
+      "9".repeat(18),
+      "9".repeat(19),
+      ID_65
     };
     Random random = new Random(20240601L);
     for (int i = 0; i < 20_000; i++) {
@@ -275,7 +303,9 @@ class RtmptPathTest {
       case OPEN -> "/open/1";
       case SEND, IDLE, CLOSE -> {
         String prefix =
-            "/" + request.command().name().toLowerCase(Locale.ROOT) + "/"
+            "/"
+                + request.command().name().toLowerCase(Locale.ROOT)
+                + "/"
                 + Pattern.quote(request.sessionId());
         // Leading zeros are accepted, so "0*"; "0*0" also covers a seq of zero.
         yield request.hasSeq() ? prefix + "/0*" + request.seq() : prefix;
@@ -298,10 +328,11 @@ class RtmptPathTest {
       assertThat(Character.isISOControl(c) || Character.isSurrogate(c))
           .as("unsafe char U+%04X in %s", (int) c, detail)
           .isFalse();
-      assertThat(Character.getType(c)).isNotIn(
-          (int) Character.FORMAT,
-          (int) Character.LINE_SEPARATOR,
-          (int) Character.PARAGRAPH_SEPARATOR);
+      assertThat(Character.getType(c))
+          .isNotIn(
+              (int) Character.FORMAT,
+              (int) Character.LINE_SEPARATOR,
+              (int) Character.PARAGRAPH_SEPARATOR);
     }
   }
 }

@@ -14,7 +14,8 @@ class RtmptRepliesTest {
 
   @Test
   void openReplyIsIdAndOneLineFeed() {
-    assertThat(RtmptReplies.open("node1-AbC")).isEqualTo("node1-AbC\n".getBytes(StandardCharsets.US_ASCII));
+    assertThat(RtmptReplies.open("node1-AbC"))
+        .isEqualTo("node1-AbC\n".getBytes(StandardCharsets.US_ASCII));
   }
 
   @Test

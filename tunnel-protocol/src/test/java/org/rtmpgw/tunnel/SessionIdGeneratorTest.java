@@ -64,8 +64,20 @@ class SessionIdGeneratorTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"123456789", "a-b", "a_b", "-", " ", "a ", "n\u00e9", "a/b", "a.b",
-      "\u0661", "node\n"})
+  @ValueSource(
+      strings = {
+        "123456789",
+        "a-b",
+        "a_b",
+        "-",
+        " ",
+        "a ",
+        "n\u00e9",
+        "a/b",
+        "a.b",
+        "\u0661",
+        "node\n"
+      })
   void badPrefixIsRejected(String prefix) {
     assertThatThrownBy(() -> new SessionIdGenerator(new SecureRandom(), prefix))
         .isInstanceOf(IllegalArgumentException.class);
@@ -130,33 +142,35 @@ class SessionIdGeneratorTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-    "AbCdEfGhIjKlMnOpQrStUv",
-    "a-AbCdEfGhIjKlMnOpQrStUv",
-    "12345678-AbCdEfGhIjKlMnOpQrStUv",
-    "0000000000000000000000"
-  })
+  @ValueSource(
+      strings = {
+        "AbCdEfGhIjKlMnOpQrStUv",
+        "a-AbCdEfGhIjKlMnOpQrStUv",
+        "12345678-AbCdEfGhIjKlMnOpQrStUv",
+        "0000000000000000000000"
+      })
   void wellFormedIds(String id) {
     assertThat(SessionIdGenerator.isWellFormed(id)).isTrue();
   }
 
   @ParameterizedTest
   @NullAndEmptySource
-  @ValueSource(strings = {
-    "2",
-    "AbCdEfGhIjKlMnOpQrStU",
-    "AbCdEfGhIjKlMnOpQrStUvW",
-    "-AbCdEfGhIjKlMnOpQrStUv",
-    "123456789-AbCdEfGhIjKlMnOpQrStUv",
-    "a_AbCdEfGhIjKlMnOpQrStUv",
-    "a-b-AbCdEfGhIjKlMnOpQrStU",
-    "ab-AbCdEfGhIjKlMnOpQrSt-v",
-    "a-AbCdEfGhIjKlMnOpQrStU_",
-    "a--AbCdEfGhIjKlMnOpQrStUv",
-    "AbCdEfGhIjKlMnOpQrStU\u0661",
-    "AbCdEfGhIjKlMnOpQrStU ",
-    "AbCdEfGhIjKlMnOpQrStUv-"
-  })
+  @ValueSource(
+      strings = {
+        "2",
+        "AbCdEfGhIjKlMnOpQrStU",
+        "AbCdEfGhIjKlMnOpQrStUvW",
+        "-AbCdEfGhIjKlMnOpQrStUv",
+        "123456789-AbCdEfGhIjKlMnOpQrStUv",
+        "a_AbCdEfGhIjKlMnOpQrStUv",
+        "a-b-AbCdEfGhIjKlMnOpQrStU",
+        "ab-AbCdEfGhIjKlMnOpQrSt-v",
+        "a-AbCdEfGhIjKlMnOpQrStU_",
+        "a--AbCdEfGhIjKlMnOpQrStUv",
+        "AbCdEfGhIjKlMnOpQrStU\u0661",
+        "AbCdEfGhIjKlMnOpQrStU ",
+        "AbCdEfGhIjKlMnOpQrStUv-"
+      })
   void malformedIds(String id) {
     assertThat(SessionIdGenerator.isWellFormed(id)).isFalse();
     assertThat(SessionIdGenerator.nodePrefixOf(id)).isEmpty();

@@ -8,8 +8,9 @@ final class Replies {
 
   /**
    * Status, exact content type (no charset: HaishinKit compares the string), explicit length,
-   * {@code Cache-Control: no-cache} and keep-alive as every RTMPT server sends them; a buffer at
-   * least as large as the body so the container writes headers and body in one go.
+   * {@code Cache-Control: no-cache} and keep-alive as every RTMPT server sends them. The body is
+   * then written in one call that reaches the declared length, so the container sends it as the
+   * last content together with the headers.
    */
   static void setHeaders(HttpServletResponse response, int status, String type, int length) {
     response.setStatus(status);
@@ -17,8 +18,5 @@ final class Replies {
     response.setContentLength(length);
     response.setHeader("Cache-Control", "no-cache");
     response.setHeader("Connection", "Keep-Alive");
-    if (response.getBufferSize() < length) {
-      response.setBufferSize(length);
-    }
   }
 }

@@ -17,6 +17,8 @@ import org.slf4j.LoggerFactory;
 public final class GatewayServer {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayServer.class);
 
+  private static final int HTTP_INPUT_BUFFER_BYTES = 64 * 1024;
+
   private final GatewayConfig config;
   private final TunnelRegistry registry;
   private final Server server;
@@ -34,6 +36,8 @@ public final class GatewayServer {
     httpConfig.setSendServerVersion(false); // librtmp needs the whole header block in 16 KB
     httpConfig.setSendXPoweredBy(false);
     HttpConnectionFactory h1 = new HttpConnectionFactory(httpConfig);
+    // ffmpeg posts ~10 video frames per /send: read them in large slices
+    h1.setInputBufferSize(HTTP_INPUT_BUFFER_BYTES);
     this.http =
         config.tcpQuickAck() ? new QuickAckConnector(server, h1) : new ServerConnector(server, h1);
     http.setHost(config.listen().host());

@@ -20,7 +20,7 @@ import org.rtmpgw.gateway.config.HostPort;
  */
 public final class UpstreamConnector {
   /** Reads from the RTMP server go through buffers of this size, taken from the pool per read. */
-  static final int READ_BUFFER_BYTES = 16 * 1024;
+  static final int READ_BUFFER_BYTES = 64 * 1024;
 
   private final ClientConnector connector = new ClientConnector();
 
