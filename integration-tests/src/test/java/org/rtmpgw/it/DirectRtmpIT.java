@@ -32,8 +32,8 @@ import org.rtmpgw.it.harness.Poll;
 class DirectRtmpIT {
 
   /**
-   * Length of the published file. Players join ~0.3-1 s after the publish starts and need 4-5 s;
-   * an ffmpeg player whose stream ends before its {@code -t} hangs until killed, hence the slack.
+   * Length of the published file. Players join ~0.3-1 s after the publish starts and need 4-5 s; an
+   * ffmpeg player whose stream ends before its {@code -t} hangs until killed, hence the slack.
    */
   private static final int MEDIA_SECONDS = 8;
 
@@ -90,7 +90,7 @@ class DirectRtmpIT {
           .as(() -> "stream live/s1 never published\n" + diagnostics(peers))
           .isTrue();
 
-      PeerProcess ffmpegPlayer = peers.play(url.replace("/s1", "/wrong"), ffmpegOut, FFMPEG_PLAY_SECONDS);
+      PeerProcess ffmpegPlayer = peers.play(url, ffmpegOut, FFMPEG_PLAY_SECONDS);
       PeerProcess rtmpdumpPlayer = peers.rtmpdumpPlay(url, rtmpdumpOut, RTMPDUMP_PLAY_SECONDS);
 
       // The upstream sees the publisher and both players while they play.
@@ -101,12 +101,15 @@ class DirectRtmpIT {
               POLL,
               () -> maxClients.accumulateAndGet(nginx.connectedClients(), Math::max) >= 3);
       assertThat(allConnected)
-          .as(() -> "nginx /stat never listed 3 clients (max " + maxClients + ")\n"
-              + diagnostics(peers))
+          .as(
+              () ->
+                  "nginx /stat never listed 3 clients (max "
+                      + maxClients
+                      + ")\n"
+                      + diagnostics(peers))
           .isTrue();
 
-      OptionalInt ffmpegExit =
-          ffmpegPlayer.awaitExit(Duration.ofSeconds(FFMPEG_PLAY_SECONDS + 25));
+      OptionalInt ffmpegExit = ffmpegPlayer.awaitExit(Duration.ofSeconds(FFMPEG_PLAY_SECONDS + 25));
       OptionalInt rtmpdumpExit =
           rtmpdumpPlayer.awaitExit(Duration.ofSeconds(RTMPDUMP_PLAY_SECONDS + 15));
       OptionalInt publisherExit = publisher.awaitExit(Duration.ofSeconds(MEDIA_SECONDS + 15));

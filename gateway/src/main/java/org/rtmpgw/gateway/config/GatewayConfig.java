@@ -75,9 +75,9 @@ public record GatewayConfig(
             r.millis(Setting.REORDER_TIMEOUT_MS, 10, 600_000),
             r.integer(Setting.EMPTY_REPLIES_BEFORE_BACKOFF, 0, 1_000_000),
             r.millis(Setting.HTTP_IDLE_TIMEOUT_MS, 1_000, 3_600_000),
-            r.get(Setting.IDENT_STATUS, GatewayConfig::identStatus, "404 or 200"),
+            r.get(Setting.IDENT_STATUS, GatewayConfig::identStatus, "404 or 200", 404),
             r.get(Setting.IDENT_BODY, Function.identity(), "text"),
-            r.get(Setting.TCP_QUICKACK, GatewayConfig::bool, "true or false"));
+            r.get(Setting.TCP_QUICKACK, GatewayConfig::bool, "true or false", true));
     // listen port 0 is allowed on purpose: the server then binds an ephemeral port (tests)
     if (config.upstream != null && config.upstream.port() == 0) {
       problems.add("upstream: port 0 is not a valid destination");
@@ -168,6 +168,12 @@ public record GatewayConfig(
       this.problems = problems;
     }
 
+    /** As {@link #get(Setting, Function, String)}, with a stand-in while the value is invalid. */
+    <T> T get(Setting s, Function<String, T> parse, String allowed, T invalidStandIn) {
+      T value = get(s, parse, allowed);
+      return value == null ? invalidStandIn : value;
+    }
+
     <T> T get(Setting s, Function<String, T> parse, String allowed) {
       String value = raw.get(s);
       try {
@@ -180,8 +186,7 @@ public record GatewayConfig(
     }
 
     int integer(Setting s, int min, int max) {
-      Integer v =
-          get(
+      return get(
               s,
               text -> {
                 long n = Long.parseLong(text);
@@ -190,8 +195,8 @@ public record GatewayConfig(
                 }
                 return (int) n;
               },
-              "a whole number from " + min + " to " + max);
-      return v == null ? 0 : v;
+              "a whole number from " + min + " to " + max,
+              0);
     }
 
     Duration millis(Setting s, int min, int max) {

@@ -8,8 +8,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Counts the frames of a media file that actually <em>decode</em>: {@code ffprobe -count_frames}
- * on the first video and the first audio stream.
+ * Counts the frames of a media file that actually <em>decode</em>: {@code ffprobe -count_frames} on
+ * the first video and the first audio stream.
  *
  * <p>A file that ffprobe cannot open or decode yields zero for the stream concerned, never an
  * exception; what ffprobe said is kept in {@link Frames#errors()} for the assertion message.
@@ -33,8 +33,12 @@ public final class FrameCounter {
 
     @Override
     public String toString() {
-      return "Frames{video=" + video + ", audio=" + audio
-          + (errors.isEmpty() ? "" : ", ffprobe said:\n" + errors) + "}";
+      return "Frames{video="
+          + video
+          + ", audio="
+          + audio
+          + (errors.isEmpty() ? "" : ", ffprobe said:\n" + errors)
+          + "}";
     }
   }
 
@@ -55,16 +59,24 @@ public final class FrameCounter {
       throws IOException, InterruptedException {
     List<String> command =
         List.of(
-            "timeout", "-k", "5", Long.toString(PROBE_TIMEOUT.toSeconds()),
-            "ffprobe", "-v", "error", "-count_frames",
-            "-select_streams", selector,
-            "-show_entries", "stream=nb_read_frames",
-            "-of", "csv=p=0",
+            "timeout",
+            "-k",
+            "5",
+            Long.toString(PROBE_TIMEOUT.toSeconds()),
+            "ffprobe",
+            "-v",
+            "error",
+            "-count_frames",
+            "-select_streams",
+            selector,
+            "-show_entries",
+            "stream=nb_read_frames",
+            "-of",
+            "csv=p=0",
             file.toString());
     Path logDir = file.toAbsolutePath().getParent();
     String label = "ffprobe-" + file.getFileName() + "-" + selector.charAt(0);
-    PeerProcess probe =
-        PeerProcess.run(label, logDir, command, PROBE_TIMEOUT.plusSeconds(10));
+    PeerProcess probe = PeerProcess.run(label, logDir, command, PROBE_TIMEOUT.plusSeconds(10));
     String stderr = Files.readString(probe.stderrLog(), StandardCharsets.UTF_8).strip();
     String stdout = Files.readString(probe.stdoutLog(), StandardCharsets.UTF_8).strip();
     int exit = probe.exitCode().orElse(-1);
@@ -85,7 +97,9 @@ public final class FrameCounter {
       return text;
     }
     return String.join("\n", lines.subList(0, 10))
-        + "\n... (" + (lines.size() - 20) + " lines) ...\n"
+        + "\n... ("
+        + (lines.size() - 20)
+        + " lines) ...\n"
         + String.join("\n", lines.subList(lines.size() - 10, lines.size()));
   }
 }

@@ -8,9 +8,9 @@ import java.net.ServerSocket;
 /**
  * Free TCP ports on the loopback interface.
  *
- * <p>The port is free when this method returns; another process may take it before the caller
- * binds it, so servers started on such a port should retry with a new one on "address in use"
- * ({@link NginxRtmp#start()} does).
+ * <p>The port is free when this method returns; another process may take it before the caller binds
+ * it, so servers started on such a port should retry with a new one on "address in use" ({@link
+ * NginxRtmp#start()} does).
  */
 public final class FreePorts {
 

@@ -13,9 +13,9 @@ import java.util.Map;
  * Test media generated with ffmpeg into a cache directory, once per JVM and per parameter set.
  *
  * <p>The directory is the system property {@code it.media.dir} (the POM passes {@code
- * target/media}), else {@code target/media} under the working directory. Files are written under
- * a temporary name and moved into place, so a killed run never leaves a half file behind that a
- * later JVM would trust (each JVM regenerates anyway).
+ * target/media}), else {@code target/media} under the working directory. Files are written under a
+ * temporary name and moved into place, so a killed run never leaves a half file behind that a later
+ * JVM would trust (each JVM regenerates anyway).
  */
 public final class Media {
 
@@ -52,17 +52,45 @@ public final class Media {
     Path partial = dir.resolve(fileName + ".partial.flv");
     List<String> command =
         List.of(
-            "timeout", "-k", "5", Long.toString(GENERATE_TIMEOUT.toSeconds()),
-            "ffmpeg", "-nostdin", "-hide_banner", "-y",
-            "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=" + FPS,
-            "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=" + AUDIO_RATE,
-            "-t", Integer.toString(seconds),
-            "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
-            "-pix_fmt", "yuv420p",
-            "-g", Integer.toString(FPS), "-keyint_min", Integer.toString(FPS),
-            "-sc_threshold", "0",
-            "-c:a", "aac", "-b:a", "64k",
-            "-f", "flv", partial.toString());
+            "timeout",
+            "-k",
+            "5",
+            Long.toString(GENERATE_TIMEOUT.toSeconds()),
+            "ffmpeg",
+            "-nostdin",
+            "-hide_banner",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=" + FPS,
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=1000:sample_rate=" + AUDIO_RATE,
+            "-t",
+            Integer.toString(seconds),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-pix_fmt",
+            "yuv420p",
+            "-g",
+            Integer.toString(FPS),
+            "-keyint_min",
+            Integer.toString(FPS),
+            "-sc_threshold",
+            "0",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "64k",
+            "-f",
+            "flv",
+            partial.toString());
     PeerProcess ffmpeg =
         PeerProcess.run("ffmpeg-generate", dir, command, GENERATE_TIMEOUT.plusSeconds(10));
     if (ffmpeg.exitCode().orElse(-1) != 0 || !Files.isRegularFile(partial)) {
@@ -72,7 +100,8 @@ public final class Media {
     if (frames.video() == 0 || frames.audio() == 0) {
       throw new IllegalStateException("generated " + partial + " does not decode: " + frames);
     }
-    Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     GENERATED.put(fileName, target);
     return target;
   }

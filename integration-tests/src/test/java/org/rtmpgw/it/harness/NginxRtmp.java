@@ -16,15 +16,15 @@ import java.util.List;
 /**
  * A private nginx with the RTMP module, the real upstream for integration tests.
  *
- * <p>Everything lives under its own prefix directory (config, pid, lock, logs, http temp paths);
- * it listens on 127.0.0.1 only, on free ports: RTMP with applications {@code live} (live, no
+ * <p>Everything lives under its own prefix directory (config, pid, lock, logs, http temp paths); it
+ * listens on 127.0.0.1 only, on free ports: RTMP with applications {@code live} (live, no
  * recording) and {@code vod} (files from a configurable directory), and HTTP with {@code /stat}
  * ({@code rtmp_stat all}) and {@code /control} ({@code rtmp_control all}). nginx runs in the
  * foreground ({@code daemon off}) as a child of the test JVM and is stopped by its process handle
  * ({@link #stop()}): SIGTERM is a fast shutdown that also ends the worker.
  *
- * <p>Thread-safety: start and stop from one thread (a test class's {@code @BeforeAll} and {@code
- * @AfterAll}); the query methods may be called from any thread once started.
+ * <p>Thread-safety: start and stop from one thread (a test class's {@code @BeforeAll} and
+ * {@code @AfterAll}); the query methods may be called from any thread once started.
  */
 public final class NginxRtmp implements AutoCloseable {
 
@@ -46,7 +46,9 @@ public final class NginxRtmp implements AutoCloseable {
   private final Path prefix;
   private final Path vodDir;
   private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(HTTP_TIMEOUT).version(HttpClient.Version.HTTP_1_1)
+      HttpClient.newBuilder()
+          .connectTimeout(HTTP_TIMEOUT)
+          .version(HttpClient.Version.HTTP_1_1)
           .build();
 
   private volatile int rtmpPort;
@@ -96,17 +98,21 @@ public final class NginxRtmp implements AutoCloseable {
               prefix.resolve("logs"),
               List.of(
                   NGINX.toString(),
-                  "-p", prefix + "/",
-                  "-c", configFile().toString(),
-                  "-e", errorLog().toString()));
+                  "-p",
+                  prefix + "/",
+                  "-c",
+                  configFile().toString(),
+                  "-e",
+                  errorLog().toString()));
       process = nginx;
       int rtmp = rtmpPort;
       int stat = statPort;
-      Poll.until(
-          START_TIMEOUT,
-          POLL_INTERVAL,
-          () -> !nginx.isAlive() || (accepts(rtmp) && accepts(stat)));
-      if (nginx.isAlive() && accepts(rtmp)) {
+      boolean listening =
+          Poll.until(
+              START_TIMEOUT,
+              POLL_INTERVAL,
+              () -> !nginx.isAlive() || (accepts(stat) && accepts(rtmp)));
+      if (listening && nginx.isAlive()) {
         return this;
       }
       lastFailure = describe();
@@ -170,8 +176,12 @@ public final class NginxRtmp implements AutoCloseable {
 
   /**
    * Waits (bounded) until {@code app/stream} is being published and nginx has its codec headers
-   * ({@code <meta>}): from then on a player gets a decodable stream. nginx-rtmp drops a player that
-   * asks for a stream nobody publishes.
+   * ({@code <meta>}): from then on a player gets a decodable stream at once.
+   *
+   * <p>Measured with nginx-rtmp 1.2.2: a player that asks for a stream nobody publishes is kept
+   * waiting ({@code idle_streams} is on by default), listed in {@code /stat} with timestamp 0, and
+   * served when a publisher appears; if none does, ffmpeg waits until killed. Starting players only
+   * after this returns makes join time and frame counts predictable.
    */
   public boolean awaitPublishing(String app, String stream, Duration timeout)
       throws InterruptedException {

@@ -52,8 +52,8 @@ public final class Peers implements AutoCloseable {
   }
 
   /**
-   * {@code ffmpeg [-re] -i flv -c copy -f flv url}: publishes a file; the returned process exits
-   * by itself at the end of the file.
+   * {@code ffmpeg [-re] -i flv -c copy -f flv url}: publishes a file; the returned process exits by
+   * itself at the end of the file.
    *
    * @param realtime {@code -re}: read the input at its native rate, as a live encoder would
    */
@@ -81,18 +81,27 @@ public final class Peers implements AutoCloseable {
     List<String> command = new ArrayList<>(timeout(null, seconds + PLAY_SLACK_SECONDS));
     command.addAll(
         List.of(
-            "ffmpeg", "-nostdin", "-hide_banner", "-y",
-            "-i", url,
-            "-t", Integer.toString(seconds),
-            "-c", "copy", "-f", "flv", outFlv.toString()));
+            "ffmpeg",
+            "-nostdin",
+            "-hide_banner",
+            "-y",
+            "-i",
+            url,
+            "-t",
+            Integer.toString(seconds),
+            "-c",
+            "copy",
+            "-f",
+            "flv",
+            outFlv.toString()));
     return start("ffmpeg-play", command);
   }
 
   /**
    * {@code rtmpdump -r url -o out -v}: records a live stream for {@code seconds}, then {@code
    * timeout} sends SIGINT (rtmpdump's {@code --stop}/{@code -B} do not end a live stream joined
-   * mid-way) and rtmpdump closes the FLV. Expect exit status 124 from {@code timeout}; validate
-   * the file, not the status.
+   * mid-way) and rtmpdump closes the FLV. Expect exit status 124 from {@code timeout}; validate the
+   * file, not the status.
    */
   public PeerProcess rtmpdumpPlay(String url, Path outFlv, int seconds) throws IOException {
     List<String> command = new ArrayList<>(timeout("INT", seconds));

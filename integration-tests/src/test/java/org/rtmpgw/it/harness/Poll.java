@@ -3,8 +3,8 @@ package org.rtmpgw.it.harness;
 import java.time.Duration;
 
 /**
- * Bounded polling: every wait in the harness ends after a time limit <em>and</em> an attempt
- * limit, whichever comes first.
+ * Bounded polling: every wait in the harness ends after a time limit <em>and</em> an attempt limit,
+ * whichever comes first.
  */
 public final class Poll {
 

@@ -19,13 +19,13 @@ import org.xml.sax.SAXException;
 /**
  * One snapshot of nginx-rtmp's {@code rtmp_stat all} XML.
  *
- * <p>Shape (Debian's libnginx-mod-rtmp 1.2.2, which reports {@code nginx_rtmp_version}
- * 1.1.4): {@code rtmp/naccepted} counts accepted TCP connections since
- * start; {@code rtmp/server/application[name]/live/stream[name]} holds one {@code client} element
- * per publisher or player of that stream (a publisher carries {@code <publishing/>}), plus {@code
- * <publishing/>} and {@code <meta>} on the stream once a publisher sent data and codec headers.
- * {@code nclients} appears both per stream and per application, so summing it double-counts; a
- * connection that has not yet issued publish/play is not listed anywhere.
+ * <p>Shape (Debian's libnginx-mod-rtmp 1.2.2, which reports {@code nginx_rtmp_version} 1.1.4):
+ * {@code rtmp/naccepted} counts accepted TCP connections since start; {@code
+ * rtmp/server/application[name]/live/stream[name]} holds one {@code client} element per publisher
+ * or player of that stream (a publisher carries {@code <publishing/>}), plus {@code <publishing/>}
+ * and {@code <meta>} on the stream once a publisher sent data and codec headers. {@code nclients}
+ * appears both per stream and per application, so summing it double-counts; a connection that has
+ * not yet issued publish/play is not listed anywhere.
  */
 public final class RtmpStat {
 
@@ -65,8 +65,8 @@ public final class RtmpStat {
   }
 
   /**
-   * TCP connections accepted since nginx started ({@code naccepted}); includes the readiness
-   * probe of {@link NginxRtmp#start()}.
+   * TCP connections accepted since nginx started ({@code naccepted}); includes the readiness probe
+   * of {@link NginxRtmp#start()}.
    */
   public long acceptedConnections() {
     Element root = document.getDocumentElement();
