@@ -179,8 +179,8 @@ public record GatewayConfig(
       try {
         return parse.apply(value);
       } catch (RuntimeException e) {
-        String why = e.getMessage() == null ? "" : " (" + e.getMessage() + ")";
-        problems.add(s.key() + ": '" + value + "' is not valid; expected " + allowed + why);
+        String why = e.getMessage() == null ? "expected " + allowed : e.getMessage();
+        problems.add(s.key() + ": '" + value + "' is not valid; " + why);
         return null;
       }
     }

@@ -20,7 +20,12 @@ final class BodyReader implements ReadListener {
 
   record Failed(Throwable cause) implements Result {}
 
-  private static final int INITIAL_BUFFER_MAX = 64 * 1024;
+  /**
+   * A declared length up to this is allocated at once (ffmpeg's batched sends are ~0.1-1 MB, and
+   * growing by doubling would copy each body twice); beyond it the buffer grows as bytes arrive,
+   * so a lying Content-Length costs at most this much.
+   */
+  private static final int INITIAL_BUFFER_MAX = 1024 * 1024;
 
   private final ServletInputStream in;
   private final int limit;
@@ -33,7 +38,6 @@ final class BodyReader implements ReadListener {
     this.in = in;
     this.limit = limit;
     this.done = done;
-    // A claimed length is a hint, not a promise: start small so a lying header costs nothing.
     long initial = contentLength < 0 ? 4096 : Math.min(contentLength, INITIAL_BUFFER_MAX);
     this.buffer = new byte[(int) Math.max(1, Math.min(initial, limit))];
   }

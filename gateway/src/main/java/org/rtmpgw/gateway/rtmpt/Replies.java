@@ -8,7 +8,7 @@ final class Replies {
 
   /**
    * Status, exact content type (no charset: HaishinKit compares the string), explicit length,
-   * {@code Cache-Control: no-cache} and keep-alive as every RTMPT server sends them. The body is
+   * {@code Cache-Control: no-cache} as every RTMPT server sends it. The body is
    * then written in one call that reaches the declared length, so the container sends it as the
    * last content together with the headers.
    */
@@ -17,6 +17,7 @@ final class Replies {
     response.setContentType(type);
     response.setContentLength(length);
     response.setHeader("Cache-Control", "no-cache");
-    response.setHeader("Connection", "Keep-Alive");
+    // No Connection header: HTTP/1.1 is persistent by default and Jetty drops "Keep-Alive" on
+    // 1.1 responses anyway; a "Connection: close" set by the caller must survive.
   }
 }

@@ -51,6 +51,7 @@ public final class TunnelSession implements UpstreamListener {
   private PendingRequest heldIdle;
   private ScheduledFuture<?> holdTimer;
   private boolean upstreamEnded;
+  private CloseReason upstreamFailure = CloseReason.UPSTREAM_EOF;
   private boolean upstreamPaused;
   private long lastRequestNanos;
   private long writeStartedNanos;
@@ -180,7 +181,9 @@ public final class TunnelSession implements UpstreamListener {
     byte[] body = request.body();
     UpstreamLink upstream;
     synchronized (this) {
-      if (state != State.OPEN || body.length == 0) {
+      if (state != State.OPEN || body.length == 0 || upstreamEnded) {
+        // after the upstream ended its bytes have nowhere to go; the reply still delivers what
+        // is buffered for the client before the closing 0x00
         upstream = null;
       } else {
         upstream = link;
@@ -207,8 +210,12 @@ public final class TunnelSession implements UpstreamListener {
           @Override
           public void failed(Throwable cause) {
             LOG.info("{} upstream write failed: {}", TunnelSession.this, String.valueOf(cause));
-            close(CloseReason.UPSTREAM_WRITE_FAILED);
-            request.responder().reply(RtmptReplies.close());
+            synchronized (TunnelSession.this) {
+              writing = false;
+              upstreamEnded = true;
+              upstreamFailure = CloseReason.UPSTREAM_WRITE_FAILED;
+            }
+            finish(request); // delivers what the client has not read yet, then 0x00
           }
         });
   }
@@ -218,6 +225,7 @@ public final class TunnelSession implements UpstreamListener {
       if (state == State.OPEN
           && downstream.isEmpty()
           && !upstreamEnded
+          && !sequencer.hasParked() // a newer request already waits: answer at once
           && settings.idleHoldNanos() > 0) {
         heldIdle = request;
         holdTimer =
@@ -300,7 +308,8 @@ public final class TunnelSession implements UpstreamListener {
     }
     if (upstreamEnded) {
       // every buffered byte has been delivered: tell the client, then end the session
-      after.add(() -> close(CloseReason.UPSTREAM_EOF));
+      CloseReason reason = upstreamFailure;
+      after.add(() -> close(reason));
       return RtmptReplies.close();
     }
     return new byte[] {pollingDelay.next(false)};
@@ -340,14 +349,17 @@ public final class TunnelSession implements UpstreamListener {
       if (state == State.CLOSED) {
         return;
       }
-      upstreamEnded = true;
-      if (cause != null) {
-        LOG.info("{} upstream connection failed: {}", this, String.valueOf(cause));
-        closeLocked(CloseReason.UPSTREAM_ERROR, after);
-      } else {
-        LOG.debug("{} upstream closed; {} bytes left to deliver", this, downstream.size());
-        releaseHeldIdle(after);
+      // What was read before the end is still the client's: it drains on the next polls, then
+      // the client gets 0x00 and the session ends with this reason.
+      if (!upstreamEnded) {
+        upstreamEnded = true;
+        if (cause != null) {
+          upstreamFailure = CloseReason.UPSTREAM_ERROR;
+          LOG.info("{} upstream connection failed: {}", this, String.valueOf(cause));
+        }
       }
+      LOG.debug("{} upstream closed; {} bytes left to deliver", this, downstream.size());
+      releaseHeldIdle(after);
     }
     runAll(after);
   }

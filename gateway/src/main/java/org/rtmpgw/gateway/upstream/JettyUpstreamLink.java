@@ -56,7 +56,7 @@ final class JettyUpstreamLink extends AbstractConnection implements UpstreamLink
         return;
       }
       while (true) {
-        RetainableByteBuffer buffer = pool.acquire(UpstreamConnector.READ_BUFFER_BYTES, false);
+        RetainableByteBuffer buffer = pool.acquire(UpstreamConnector.READ_BUFFER_BYTES, true);
         ByteBuffer bytes = buffer.getByteBuffer();
         int n = getEndPoint().fill(bytes);
         if (n > 0) {

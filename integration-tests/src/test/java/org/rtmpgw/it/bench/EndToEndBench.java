@@ -1,0 +1,284 @@
+package org.rtmpgw.it.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.rtmpgw.it.harness.NginxRtmp;
+
+/**
+ * End-to-end benchmark of the gateway against direct RTMP to the same nginx-rtmp, in one run.
+ *
+ * <p>Run with {@code mvn -B verify -Pbench}. Writes {@code integration-tests/target/bench/report.md}
+ * and prints it. Not a test of speed: it asserts only that each measurement happened (bytes moved,
+ * packets paired); the figures go to docs/BENCHMARKS.md.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class EndToEndBench {
+  private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
+  private static final int LIVE_SECONDS = Integer.getInteger("bench.liveSeconds", 20);
+  /** Packets of the first seconds are skipped: ffmpeg's probing delays them on both paths. */
+  private static final long LIVE_WARMUP_MILLIS = 6_000;
+  private static final List<Integer> HOLDS =
+      Arrays.stream(System.getProperty("bench.holds", "0,50,100,200").split(","))
+          .map(String::trim)
+          .map(Integer::parseInt)
+          .toList();
+
+  private static Path work;
+  private static Path jar;
+  private static NginxRtmp nginx;
+  private static final StringBuilder report = new StringBuilder();
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    assumeTrue(NginxRtmp.isAvailable(), "nginx with the rtmp module is not installed");
+    jar = Path.of(System.getProperty("gateway.jar", "../gateway/target/rtmp-gateway.jar"));
+    assumeTrue(Files.isRegularFile(jar), "gateway jar not built: " + jar);
+    work = Files.createDirectories(Path.of("target/bench").toAbsolutePath());
+    Path vod = Files.createDirectories(work.resolve("vod"));
+    Path big = BenchMedia.highBitrate();
+    Files.copy(big, vod.resolve("big.flv"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    BenchMedia.live2Mbit();
+    nginx = new NginxRtmp(Files.createTempDirectory(work, "nginx"), vod).start();
+    report.append("# End-to-end benchmark run\n\n");
+    report.append("- date: ").append(Instant.now()).append('\n');
+    report.append("- machine: ").append(Runtime.getRuntime().availableProcessors())
+        .append(" cores, ").append(cpuModel()).append('\n');
+    report.append("- java: ").append(System.getProperty("java.version")).append('\n');
+    report.append("- rounds per throughput figure: ").append(ROUNDS)
+        .append(" (medians; direct and RTMPT alternate)\n\n");
+  }
+
+  @AfterAll
+  static void tearDown() throws IOException {
+    if (nginx != null) {
+      nginx.close();
+    }
+    if (work != null) {
+      Files.writeString(work.resolve("report.md"), report.toString(), StandardCharsets.UTF_8);
+      System.out.println(report);
+    }
+  }
+
+  @Test
+  @Order(1)
+  void publishThroughput() throws Exception {
+    Path big = BenchMedia.highBitrate();
+    double mb = Files.size(big) / 1e6;
+    try (GatewayProcess gw = GatewayProcess.start(jar, work, nginx.rtmpPort())) {
+      List<Double> direct = new ArrayList<>();
+      List<Double> tunnel = new ArrayList<>();
+      String directUrl = nginx.rtmpUrl("live", "pub");
+      String tunnelUrl = gw.rtmptUrl("live", "pub");
+      timed("publish-warmup", publishCommand(big, tunnelUrl)); // JIT warm-up, not counted
+      for (int i = 0; i < ROUNDS; i++) {
+        direct.add(mb / timed("publish-direct", publishCommand(big, directUrl)));
+        tunnel.add(mb / timed("publish-rtmpt", publishCommand(big, tunnelUrl)));
+      }
+      throughputRow("Publish (ffmpeg -c copy, " + String.format("%.0f", mb) + " MB FLV)", direct, tunnel);
+    }
+  }
+
+  @Test
+  @Order(2)
+  void pullThroughput() throws Exception {
+    double mb = Files.size(BenchMedia.highBitrate()) / 1e6;
+    try (GatewayProcess gw = GatewayProcess.start(jar, work, nginx.rtmpPort())) {
+      List<Double> direct = new ArrayList<>();
+      List<Double> tunnel = new ArrayList<>();
+      String directUrl = nginx.rtmpUrl("vod", "big.flv");
+      String tunnelUrl = gw.rtmptUrl("vod", "big.flv");
+      timed("pull-warmup", pullCommand(tunnelUrl));
+      for (int i = 0; i < ROUNDS; i++) {
+        direct.add(mb / timed("pull-direct", pullCommand(directUrl)));
+        tunnel.add(mb / timed("pull-rtmpt", pullCommand(tunnelUrl)));
+      }
+      throughputRow("Pull (ffmpeg from nginx-rtmp `play`, " + String.format("%.0f", mb) + " MB)", direct, tunnel);
+    }
+  }
+
+  @Test
+  @Order(3)
+  void livePlayers() throws Exception {
+    report.append("\n## Live ~2 Mbit/s stream: added per-packet latency, request rate, gateway CPU\n\n");
+    report.append("Each row: one publisher (ffmpeg -re, direct RTMP to nginx-rtmp), one player of the ")
+        .append("given client directly and one through a fresh gateway process with the given ")
+        .append("idle hold, both running at once for ").append(LIVE_SECONDS).append(" s. Added latency = ")
+        .append("arrival of each FLV packet at the RTMPT player minus its arrival at the direct ")
+        .append("player (packets after the first ").append(LIVE_WARMUP_MILLIS / 1000)
+        .append(" s of stream time). Requests/s and CPU are the gateway's for that one player.\n\n");
+    report.append("| client | idle-hold-ms | packets paired | added latency median (ms) | p95 (ms) | requests/s | gateway CPU (% of one core) |\n");
+    report.append("|---|---|---|---|---|---|---|\n");
+    int n = 0;
+    for (String client : List.of("ffmpeg", "rtmpdump")) {
+      for (int hold : HOLDS) {
+        livePhase(client, hold, "lat" + (n++));
+      }
+    }
+  }
+
+  private void livePhase(String client, int holdMillis, String stream) throws Exception {
+    Path live = BenchMedia.live2Mbit();
+    Process publisher = new ProcessBuilder(
+            "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-re", "-i", live.toString(),
+            "-c", "copy", "-f", "flv", nginx.rtmpUrl("live", stream))
+        .redirectOutput(work.resolve("publish-" + stream + ".log").toFile())
+        .redirectErrorStream(true)
+        .start();
+    try (GatewayProcess gw = GatewayProcess.start(jar, work, nginx.rtmpPort(),
+        "--idle-hold-ms", Integer.toString(holdMillis))) {
+      assertThat(nginx.awaitPublishing("live", stream, Duration.ofSeconds(10))).isTrue();
+      Player direct = Player.start(client, nginx.rtmpUrl("live", stream), work.resolve(stream + "-direct.log"));
+      Player tunnel = Player.start(client, gw.rtmptUrl("live", stream), work.resolve(stream + "-rtmpt.log"));
+      double cpuBefore = gw.cpuSeconds();
+      long started = System.nanoTime();
+      Thread.sleep(LIVE_SECONDS * 1000L);
+      double cpu = gw.cpuSeconds() - cpuBefore;
+      double seconds = (System.nanoTime() - started) / 1e9;
+      tunnel.stop();
+      direct.stop();
+      List<GatewayProcess.ClosedSession> closed = awaitClosed(gw);
+      List<Double> added = new ArrayList<>();
+      Map<String, Long> d = direct.clock().arrivals();
+      Long firstTs = d.keySet().stream().map(k -> Long.parseLong(k.substring(k.indexOf(':') + 1)))
+          .filter(ts -> ts > 0).min(Long::compare).orElse(0L);
+      tunnel.clock().arrivals().forEach((key, t) -> {
+        Long td = d.get(key);
+        long ts = Long.parseLong(key.substring(key.indexOf(':') + 1));
+        if (td != null && ts > firstTs + LIVE_WARMUP_MILLIS) {
+          added.add((t - td) / 1e6);
+        }
+      });
+      assertThat(added).as("packets received by both players (%s, hold %d)", client, holdMillis).isNotEmpty();
+      String rate = closed.isEmpty() ? "n/a (session not closed)"
+          : String.format("%.1f", closed.get(0).requests() / (closed.get(0).durationMillis() / 1000.0));
+      report.append(String.format("| %s | %d | %d | %.2f | %.2f | %s | %.1f |%n", client, holdMillis,
+          added.size(), Stats.median(added), Stats.percentile(added, 95), rate, 100 * cpu / seconds));
+    } finally {
+      publisher.destroy();
+      if (!publisher.waitFor(10, TimeUnit.SECONDS)) {
+        publisher.destroyForcibly();
+      }
+    }
+  }
+
+  private static List<GatewayProcess.ClosedSession> awaitClosed(GatewayProcess gw) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      List<GatewayProcess.ClosedSession> closed = gw.closedSessions();
+      if (!closed.isEmpty()) {
+        return closed;
+      }
+      Thread.sleep(100);
+    }
+    return List.of();
+  }
+
+  /** A player writing FLV to its stdout, which the clock reads as it arrives. */
+  private record Player(Process process, FlvArrivalClock clock, Thread reader, String client) {
+    static Player start(String client, String url, Path log) throws IOException {
+      List<String> command = client.equals("ffmpeg")
+          ? List.of("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-i", url,
+              "-c", "copy", "-flush_packets", "1", "-f", "flv", "pipe:1")
+          : List.of("rtmpdump", "-q", "-v", "-r", url, "-o", "-");
+      Process p = new ProcessBuilder(command)
+          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+          .redirectError(log.toFile())
+          .start();
+      FlvArrivalClock clock = new FlvArrivalClock(p.getInputStream());
+      Thread t = new Thread(clock, "flv-clock-" + client);
+      t.setDaemon(true);
+      t.start();
+      return new Player(p, clock, t, client);
+    }
+
+    /** Ends the player the way it ends cleanly (ffmpeg: SIGTERM; rtmpdump: SIGINT), bounded. */
+    void stop() throws Exception {
+      if (client.equals("rtmpdump")) {
+        new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).start().waitFor(5, TimeUnit.SECONDS);
+      } else {
+        process.destroy();
+      }
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(5, TimeUnit.SECONDS);
+      }
+      reader.join(5_000);
+    }
+  }
+
+  private static List<String> publishCommand(Path flv, String url) {
+    return List.of("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-i", flv.toString(),
+        "-c", "copy", "-f", "flv", url);
+  }
+
+  private static List<String> pullCommand(String url) {
+    // a large client buffer makes nginx-rtmp send the file as fast as it can
+    return List.of("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
+        "-rtmp_buffer", "100000000", "-i", url, "-c", "copy", "-f", "null", "-");
+  }
+
+  /** Runs a command to completion (bounded) and returns its wall time in seconds. */
+  private static double timed(String label, List<String> command) throws Exception {
+    long start = System.nanoTime();
+    Process p = new ProcessBuilder(command)
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+        .redirectErrorStream(true)
+        .redirectOutput(work.resolve(label + ".log").toFile())
+        .start();
+    if (!p.waitFor(5, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+      throw new IllegalStateException(label + " did not finish");
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    assertThat(p.exitValue()).as(label + " exit status; see " + work.resolve(label + ".log")).isZero();
+    return seconds;
+  }
+
+  private static void throughputRow(String what, List<Double> direct, List<Double> tunnel) {
+    if (report.indexOf("## Throughput") < 0) {
+      report.append("## Throughput (MB/s, median of rounds)\n\n");
+      report.append("| what | direct RTMP | RTMPT via gateway | ratio | all direct | all RTMPT |\n");
+      report.append("|---|---|---|---|---|---|\n");
+    }
+    double d = Stats.median(direct);
+    double t = Stats.median(tunnel);
+    report.append(String.format("| %s | %.1f | %.1f | %.2f | %s | %s |%n", what, d, t, t / d,
+        format(direct), format(tunnel)));
+  }
+
+  private static String format(List<Double> values) {
+    return values.stream().map(v -> String.format("%.0f", v)).reduce((a, b) -> a + " " + b).orElse("");
+  }
+
+  private static String cpuModel() {
+    try {
+      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+          .filter(l -> l.startsWith("model name"))
+          .findFirst()
+          .map(l -> l.substring(l.indexOf(':') + 1).trim())
+          .orElse("unknown CPU");
+    } catch (IOException e) {
+      return "unknown CPU";
+    }
+  }
+}
