@@ -63,7 +63,7 @@ class StandaloneJarIT {
   private static final Pattern SESSION_CLOSED =
       Pattern.compile(
           "session closed id=(\\S+) client=127\\.0\\.0\\.1:\\d+ upstream=(\\S+) duration=\\d+ms"
-              + " bytes_up=(\\d+) bytes_down=(\\d+) requests=(\\d+) reason=(\\S+)");
+              + " bytes_up=(\\d+) bytes_down=(\\d+) undelivered=\\d+ requests=(\\d+) reason=(\\S+)");
 
   @TempDir(cleanup = CleanupMode.ON_SUCCESS)
   static Path workDir;

@@ -109,6 +109,21 @@ public final class RequestSequencer<T> {
    * @param request the caller's handle, never {@code null}
    * @param nowNanos current time, used to start the gap timer
    */
+  /**
+   * Whether {@link #admit} would answer {@link Admission#START} for {@code seq} now, without
+   * changing anything: the first seq ever, or the next one while nothing is in progress. Lets the
+   * caller decide to stream a send's body before it has been read.
+   */
+  public boolean wouldStart(long seq) {
+    if (seq < 0) {
+      return false;
+    }
+    if (!started) {
+      return true;
+    }
+    return inProgress == NONE && lastCompleted != NONE && seq - lastCompleted == 1;
+  }
+
   public Admission admit(long seq, T request, long nowNanos) {
     if (seq < 0) {
       throw new IllegalArgumentException("seq must be >= 0: " + seq);

@@ -420,4 +420,21 @@ class RequestSequencerTest {
     assertThat(sequencer.lastCompletedSeq()).isEqualTo(end - 1);
     assertThat(completed).isSorted().doesNotHaveDuplicates();
   }
+
+  @org.junit.jupiter.api.Test
+  void wouldStartAgreesWithAdmitAndChangesNothing() {
+    RequestSequencer<String> q = new RequestSequencer<>(4, 1_000_000L);
+    org.assertj.core.api.Assertions.assertThat(q.wouldStart(7)).isTrue(); // any first seq is the base
+    org.assertj.core.api.Assertions.assertThat(q.wouldStart(-1)).isFalse();
+    org.assertj.core.api.Assertions.assertThat(q.admit(1, "a", 0))
+        .isEqualTo(RequestSequencer.Admission.START);
+    org.assertj.core.api.Assertions.assertThat(q.wouldStart(2)).as("1 still in progress").isFalse();
+    q.complete(1, new byte[] {1}, 0);
+    org.assertj.core.api.Assertions.assertThat(q.wouldStart(1)).as("replay, not start").isFalse();
+    org.assertj.core.api.Assertions.assertThat(q.wouldStart(3)).as("gap").isFalse();
+    org.assertj.core.api.Assertions.assertThat(q.wouldStart(2)).isTrue();
+    org.assertj.core.api.Assertions.assertThat(q.wouldStart(2)).as("asking twice changes nothing").isTrue();
+    org.assertj.core.api.Assertions.assertThat(q.admit(2, "b", 0))
+        .isEqualTo(RequestSequencer.Admission.START);
+  }
 }

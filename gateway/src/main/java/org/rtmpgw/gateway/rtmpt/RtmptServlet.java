@@ -83,6 +83,24 @@ public final class RtmptServlet extends HttpServlet {
     async.setTimeout(asyncTimeoutMillis);
     AsyncResponder responder = new AsyncResponder(async);
     async.addListener(new TimeoutAnswer(responder, rtmpt, client));
+    // Only a send of declared length is streamed: its size is known to be within the limit, so no
+    // byte of a body that will be refused is ever forwarded. (RTMPT clients always declare it.)
+    if (rtmpt.command() == RtmptCommand.SEND && contentLength > 0) {
+      TunnelSession session = registry.find(rtmpt.sessionId());
+      TunnelSession.StreamedSend streamed =
+          session == null ? null : session.tryStartStreamedSend(rtmpt.seq(), responder);
+      if (streamed != null) {
+        request
+            .getInputStream()
+            .setReadListener(
+                new StreamingBody(
+                    request.getInputStream(),
+                    streamed,
+                    contentLength,
+                    config.requestBodyMaxBytes()));
+        return;
+      }
+    }
     BodyReader.read(
         request.getInputStream(),
         contentLength,

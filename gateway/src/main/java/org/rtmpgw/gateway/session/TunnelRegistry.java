@@ -126,13 +126,14 @@ public final class TunnelRegistry {
     TunnelSession.Stats s = session.stats();
     LOG.info(
         "session closed id={} client={} upstream={} duration={}ms bytes_up={} bytes_down={}"
-            + " requests={} reason={}",
+            + " undelivered={} requests={} reason={}",
         s.id(),
         s.client(),
         upstream,
         s.durationMillis(),
         s.bytesUpstream(),
         s.bytesDownstream(),
+        s.bufferedDownstream(),
         s.requests(),
         s.closeReason());
   }

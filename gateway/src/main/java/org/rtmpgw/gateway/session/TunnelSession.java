@@ -56,6 +56,7 @@ public final class TunnelSession implements UpstreamListener {
   private long lastRequestNanos;
   private long writeStartedNanos;
   private boolean writing;
+  private boolean streaming;
   private long bytesUpstream;
   private long bytesDownstream;
   private long requests;
@@ -154,6 +155,125 @@ public final class TunnelSession implements UpstreamListener {
       }
     }
     runAll(after);
+  }
+
+  /**
+   * Starts a send whose body has not been read yet, if its turn has come: its body is then
+   * forwarded slice by slice as it arrives instead of being collected first, so reading from the
+   * client and writing upstream overlap (ffmpeg posts ~10 frames per send and waits for the
+   * reply). Returns null when the send must wait its turn (or is a repeat, or the session is
+   * closed): the caller then reads the whole body and calls {@link #handle}.
+   */
+  public StreamedSend tryStartStreamedSend(long seq, Responder responder) {
+    synchronized (this) {
+      if (state != State.OPEN || upstreamEnded || !sequencer.wouldStart(seq)) {
+        return null;
+      }
+      long now = System.nanoTime();
+      PendingRequest request = new PendingRequest(RtmptCommand.SEND, seq, new byte[0], responder);
+      RequestSequencer.Admission admission = sequencer.admit(seq, request, now);
+      if (admission != RequestSequencer.Admission.START) {
+        throw new IllegalStateException("wouldStart and admit disagree: " + admission);
+      }
+      lastRequestNanos = now;
+      requests++;
+      streaming = true;
+      return new StreamedSend(request);
+    }
+  }
+
+  /**
+   * The body of a send in progress, written upstream as it arrives. One slice is written at a
+   * time: the reader asks for the next slice only after the previous one was written, which
+   * back-pressures the client through TCP. The send is answered after the last slice was written
+   * and the body ended, whichever comes last.
+   */
+  public final class StreamedSend {
+    private final PendingRequest request;
+    private boolean writePending;
+    private boolean ended;
+
+    private StreamedSend(PendingRequest request) {
+      this.request = request;
+    }
+
+    /** Writes one slice upstream; {@code next} runs once it was written (or dropped). */
+    public void write(ByteBuffer slice, Runnable next) {
+      UpstreamLink upstream;
+      synchronized (TunnelSession.this) {
+        if (state != State.OPEN || upstreamEnded) {
+          upstream = null; // nowhere to go; the reply will still carry what the client is owed
+        } else {
+          upstream = link;
+          writePending = true;
+          writing = true;
+          writeStartedNanos = System.nanoTime();
+          bytesUpstream += slice.remaining();
+        }
+      }
+      if (upstream == null) {
+        next.run();
+        return;
+      }
+      upstream.write(
+          slice,
+          new UpstreamLink.WriteCallback() {
+            @Override
+            public void written() {
+              if (sliceDone()) {
+                finishStreamed(request);
+              } else {
+                next.run();
+              }
+            }
+
+            @Override
+            public void failed(Throwable cause) {
+              LOG.info("{} upstream write failed: {}", TunnelSession.this, String.valueOf(cause));
+              synchronized (TunnelSession.this) {
+                upstreamEnded = true;
+                upstreamFailure = CloseReason.UPSTREAM_WRITE_FAILED;
+              }
+              written();
+            }
+          });
+    }
+
+    /** True when the body had already ended, so the send is complete. */
+    private boolean sliceDone() {
+      synchronized (TunnelSession.this) {
+        writePending = false;
+        writing = false;
+        return ended;
+      }
+    }
+
+    /** The body ended; the reply goes out once the last slice has been written. */
+    public void end() {
+      synchronized (TunnelSession.this) {
+        ended = true;
+        if (writePending) {
+          return;
+        }
+      }
+      finishStreamed(request);
+    }
+
+    /**
+     * The body could not be read to its end: bytes of the stream are missing, so the session
+     * ends, and the request is answered with {@code status} if its client is still there.
+     */
+    public void fail(CloseReason reason, int status, String why) {
+      close(reason);
+      request.responder().error(status, why);
+    }
+  }
+
+  private void finishStreamed(PendingRequest request) {
+    synchronized (this) {
+      streaming = false;
+    }
+    finish(request);
   }
 
   private void answerClosed(PendingRequest request, List<Runnable> after) {
@@ -371,7 +491,10 @@ public final class TunnelSession implements UpstreamListener {
       if (state != State.OPEN) {
         return;
       }
-      if (now - lastRequestNanos > settings.inactivityNanos() && heldIdle == null && !writing) {
+      if (now - lastRequestNanos > settings.inactivityNanos()
+          && heldIdle == null
+          && !writing
+          && !streaming) {
         reason = CloseReason.IDLE_TIMEOUT;
       } else if (sequencer.gapExpired(now)) {
         reason = CloseReason.SEQ_GAP;

@@ -34,6 +34,8 @@ import org.rtmpgw.it.harness.NginxRtmp;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EndToEndBench {
   private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
+  /** One transfer of the 150 MB file takes about a second; anything near this bound is a hang. */
+  private static final long RUN_BOUND_SECONDS = 120;
   private static final int LIVE_SECONDS = Integer.getInteger("bench.liveSeconds", 20);
   /** Packets of the first seconds are skipped: ffmpeg's probing delays them on both paths. */
   private static final long LIVE_WARMUP_MILLIS = 6_000;
@@ -42,6 +44,12 @@ class EndToEndBench {
           .map(String::trim)
           .map(Integer::parseInt)
           .toList();
+
+  /** Extra gateway flags for every gateway the bench starts, e.g. to compare settings. */
+  private static final String[] GATEWAY_ARGS =
+      System.getProperty("bench.gatewayArgs", "").isBlank()
+          ? new String[0]
+          : System.getProperty("bench.gatewayArgs").trim().split("\\s+");
 
   private static Path work;
   private static Path jar;
@@ -64,6 +72,7 @@ class EndToEndBench {
     report.append("- machine: ").append(Runtime.getRuntime().availableProcessors())
         .append(" cores, ").append(cpuModel()).append('\n');
     report.append("- java: ").append(System.getProperty("java.version")).append('\n');
+    report.append("- extra gateway flags: ").append(String.join(" ", GATEWAY_ARGS)).append('\n');
     report.append("- rounds per throughput figure: ").append(ROUNDS)
         .append(" (medians; direct and RTMPT alternate)\n\n");
   }
@@ -84,7 +93,7 @@ class EndToEndBench {
   void publishThroughput() throws Exception {
     Path big = BenchMedia.highBitrate();
     double mb = Files.size(big) / 1e6;
-    try (GatewayProcess gw = GatewayProcess.start(jar, work, nginx.rtmpPort())) {
+    try (GatewayProcess gw = GatewayProcess.start(jar, work, nginx.rtmpPort(), GATEWAY_ARGS)) {
       List<Double> direct = new ArrayList<>();
       List<Double> tunnel = new ArrayList<>();
       String directUrl = nginx.rtmpUrl("live", "pub");
@@ -102,7 +111,7 @@ class EndToEndBench {
   @Order(2)
   void pullThroughput() throws Exception {
     double mb = Files.size(BenchMedia.highBitrate()) / 1e6;
-    try (GatewayProcess gw = GatewayProcess.start(jar, work, nginx.rtmpPort())) {
+    try (GatewayProcess gw = GatewayProcess.start(jar, work, nginx.rtmpPort(), GATEWAY_ARGS)) {
       List<Double> direct = new ArrayList<>();
       List<Double> tunnel = new ArrayList<>();
       String directUrl = nginx.rtmpUrl("vod", "big.flv");
@@ -125,7 +134,8 @@ class EndToEndBench {
         .append("idle hold, both running at once for ").append(LIVE_SECONDS).append(" s. Added latency = ")
         .append("arrival of each FLV packet at the RTMPT player minus its arrival at the direct ")
         .append("player (packets after the first ").append(LIVE_WARMUP_MILLIS / 1000)
-        .append(" s of stream time). Requests/s and CPU are the gateway's for that one player.\n\n");
+        .append(" s of stream time). Requests/s and CPU are the gateway's for that one player ")
+        .append("(CPU counted after the same warm-up).\n\n");
     report.append("| client | idle-hold-ms | packets paired | added latency median (ms) | p95 (ms) | requests/s | gateway CPU (% of one core) |\n");
     report.append("|---|---|---|---|---|---|---|\n");
     int n = 0;
@@ -144,14 +154,18 @@ class EndToEndBench {
         .redirectOutput(work.resolve("publish-" + stream + ".log").toFile())
         .redirectErrorStream(true)
         .start();
-    try (GatewayProcess gw = GatewayProcess.start(jar, work, nginx.rtmpPort(),
-        "--idle-hold-ms", Integer.toString(holdMillis))) {
+    List<String> args = new ArrayList<>(List.of(GATEWAY_ARGS));
+    args.addAll(List.of("--idle-hold-ms", Integer.toString(holdMillis)));
+    try (GatewayProcess gw =
+        GatewayProcess.start(jar, work, nginx.rtmpPort(), args.toArray(String[]::new))) {
       assertThat(nginx.awaitPublishing("live", stream, Duration.ofSeconds(10))).isTrue();
       Player direct = Player.start(client, nginx.rtmpUrl("live", stream), work.resolve(stream + "-direct.log"));
       Player tunnel = Player.start(client, gw.rtmptUrl("live", stream), work.resolve(stream + "-rtmpt.log"));
+      // CPU is counted after the players settled and the gateway's JIT warmed up
+      Thread.sleep(LIVE_WARMUP_MILLIS);
       double cpuBefore = gw.cpuSeconds();
       long started = System.nanoTime();
-      Thread.sleep(LIVE_SECONDS * 1000L);
+      Thread.sleep(LIVE_SECONDS * 1000L - LIVE_WARMUP_MILLIS);
       double cpu = gw.cpuSeconds() - cpuBefore;
       double seconds = (System.nanoTime() - started) / 1e9;
       tunnel.stop();
@@ -197,8 +211,9 @@ class EndToEndBench {
   private record Player(Process process, FlvArrivalClock clock, Thread reader, String client) {
     static Player start(String client, String url, Path log) throws IOException {
       List<String> command = client.equals("ffmpeg")
+          // -copyts keeps the server's timestamps, so both players' packets carry the same keys
           ? List.of("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-i", url,
-              "-c", "copy", "-flush_packets", "1", "-f", "flv", "pipe:1")
+              "-c", "copy", "-copyts", "-flush_packets", "1", "-f", "flv", "pipe:1")
           : List.of("rtmpdump", "-q", "-v", "-r", url, "-o", "-");
       Process p = new ProcessBuilder(command)
           .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -245,9 +260,10 @@ class EndToEndBench {
         .redirectErrorStream(true)
         .redirectOutput(work.resolve(label + ".log").toFile())
         .start();
-    if (!p.waitFor(5, TimeUnit.MINUTES)) {
+    if (!p.waitFor(RUN_BOUND_SECONDS, TimeUnit.SECONDS)) {
       p.destroyForcibly();
-      throw new IllegalStateException(label + " did not finish");
+      throw new IllegalStateException(
+          label + " did not finish within " + RUN_BOUND_SECONDS + " s; see " + work.resolve(label + ".log"));
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     assertThat(p.exitValue()).as(label + " exit status; see " + work.resolve(label + ".log")).isZero();

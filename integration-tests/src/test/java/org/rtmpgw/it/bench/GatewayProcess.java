@@ -19,7 +19,7 @@ import org.rtmpgw.it.harness.FreePorts;
  */
 final class GatewayProcess implements AutoCloseable {
   private static final Pattern CLOSED =
-      Pattern.compile("session closed id=(\\S+) .* duration=(\\d+)ms bytes_up=(\\d+) bytes_down=(\\d+) requests=(\\d+) reason=(\\S+)");
+      Pattern.compile("session closed id=(\\S+) .* duration=(\\d+)ms bytes_up=(\\d+) bytes_down=(\\d+) undelivered=\\d+ requests=(\\d+) reason=(\\S+)");
   private static final long CLOCK_TICKS_PER_SECOND = 100;
 
   private final Process process;

@@ -1,0 +1,70 @@
+package org.rtmpgw.gateway.upstream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.rtmpgw.gateway.testing.Bytes;
+import org.rtmpgw.gateway.testing.FakeRtmpUpstream;
+import org.rtmpgw.gateway.testing.RawHttpClient;
+import org.rtmpgw.gateway.testing.RawResponse;
+import org.rtmpgw.gateway.testing.RtmptTestSession;
+import org.rtmpgw.gateway.testing.RunningGateway;
+
+/**
+ * A send whose turn has come is forwarded while its body arrives (ffmpeg posts ~10 frames per
+ * send), yet answered only after the whole body was written upstream.
+ */
+class StreamedSendTest {
+  private static final Duration WAIT = Duration.ofSeconds(5);
+
+  private FakeRtmpUpstream upstream;
+  private RunningGateway gateway;
+
+  @BeforeEach
+  void start() throws Exception {
+    upstream = FakeRtmpUpstream.start();
+    gateway = RunningGateway.start(upstream, Map.of());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    gateway.close();
+    upstream.close();
+  }
+
+  @Test
+  void bodyReachesTheUpstreamBeforeItEndsAndTheReplyWaitsForTheRest() throws Exception {
+    RawHttpClient http = gateway.client();
+    RtmptTestSession s = RtmptTestSession.open(http);
+    FakeRtmpUpstream.Connection conn = upstream.awaitConnection(WAIT);
+    byte[] body = Bytes.pattern(300_000, 7);
+    byte[] request = http.postBytes(s.path("send", s.takeSeq()), body);
+    int headerAndFirstPart = request.length - body.length + 100_000;
+
+    http.sendRaw(Arrays.copyOfRange(request, 0, headerAndFirstPart));
+    assertThat(conn.awaitBytes(100_000, WAIT))
+        .as("the first part is forwarded before the body is complete")
+        .hasSize(100_000)
+        .isEqualTo(Arrays.copyOfRange(body, 0, 100_000));
+    assertThat(http.isClosedByServer(Duration.ofMillis(300)))
+        .as("no reply byte (that would fail here) and no close before the body is complete")
+        .isFalse();
+
+    http.sendRaw(Arrays.copyOfRange(request, headerAndFirstPart, request.length));
+    RawResponse reply = http.readResponse();
+    assertThat(reply.status()).isEqualTo(200);
+    assertThat(reply.body()).containsExactly(0x01);
+    assertThat(conn.awaitBytes(body.length, WAIT)).isEqualTo(body);
+
+    // the next send is streamed too and lands after the first, byte-exact
+    byte[] second = Bytes.pattern(70_000, 8);
+    assertThat(s.send(second).status()).isEqualTo(200);
+    byte[] all = conn.awaitBytes(body.length + second.length, WAIT);
+    assertThat(Arrays.copyOfRange(all, body.length, all.length)).isEqualTo(second);
+  }
+}
