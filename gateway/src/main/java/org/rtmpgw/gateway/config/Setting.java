@@ -32,10 +32,10 @@ public enum Setting {
       "30000",
       "a session with no request for this long is closed"),
   REPLY_MAX_BYTES(
-      "reply-max-bytes", "262144", "downstream bytes carried by one reply at most; the rest waits"),
+      "reply-max-bytes", "1048576", "downstream bytes carried by one reply at most; the rest waits"),
   DOWNSTREAM_BUFFER_BYTES(
       "downstream-buffer-bytes",
-      "1048576",
+      "2097152",
       "upstream bytes buffered per session before the gateway stops reading the upstream"),
   REQUEST_BODY_MAX_BYTES(
       "request-body-max-bytes", "16777216", "largest accepted request body (413 above it)"),
