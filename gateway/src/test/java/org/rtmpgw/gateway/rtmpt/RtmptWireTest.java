@@ -10,12 +10,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.rtmpgw.gateway.testing.Bytes;
 import org.rtmpgw.gateway.testing.FakeRtmpUpstream;
+import org.rtmpgw.gateway.testing.GatewayTestBase;
 import org.rtmpgw.gateway.testing.RawHttpClient;
 import org.rtmpgw.gateway.testing.RawResponse;
 import org.rtmpgw.gateway.testing.RtmptTestSession;
@@ -27,37 +26,7 @@ import org.rtmpgw.gateway.testing.RunningGateway;
  * and a fake RTMP upstream.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-class RtmptWireTest {
-  private static final Duration WAIT = Duration.ofSeconds(5);
-
-  private FakeRtmpUpstream upstream;
-  private final List<AutoCloseable> closeables = new ArrayList<>();
-
-  @BeforeEach
-  void startUpstream() throws Exception {
-    upstream = FakeRtmpUpstream.start();
-  }
-
-  @AfterEach
-  void stopAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-    upstream.close();
-  }
-
-  private RunningGateway gateway(Map<String, String> overrides) throws Exception {
-    RunningGateway g = RunningGateway.start(upstream, overrides);
-    closeables.add(g);
-    return g;
-  }
-
-  private RawHttpClient client(RunningGateway g) throws Exception {
-    RawHttpClient c = g.client();
-    closeables.add(c);
-    return c;
-  }
-
+class RtmptWireTest extends GatewayTestBase {
   /** The header checks every RTMPT answer must pass, whatever its status. */
   private static void assertKeepAliveFraming(RawResponse r) {
     assertThat(r.headerLines())

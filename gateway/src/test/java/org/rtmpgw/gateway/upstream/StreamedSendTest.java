@@ -5,41 +5,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.rtmpgw.gateway.testing.Bytes;
 import org.rtmpgw.gateway.testing.FakeRtmpUpstream;
+import org.rtmpgw.gateway.testing.GatewayTestBase;
 import org.rtmpgw.gateway.testing.RawHttpClient;
 import org.rtmpgw.gateway.testing.RawResponse;
 import org.rtmpgw.gateway.testing.RtmptTestSession;
-import org.rtmpgw.gateway.testing.RunningGateway;
 
 /**
  * A send whose turn has come is forwarded while its body arrives (ffmpeg posts ~10 frames per
  * send), yet answered only after the whole body was written upstream.
  */
-class StreamedSendTest {
-  private static final Duration WAIT = Duration.ofSeconds(5);
-
-  private FakeRtmpUpstream upstream;
-  private RunningGateway gateway;
-
-  @BeforeEach
-  void start() throws Exception {
-    upstream = FakeRtmpUpstream.start();
-    gateway = RunningGateway.start(upstream, Map.of());
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    gateway.close();
-    upstream.close();
-  }
+class StreamedSendTest extends GatewayTestBase {
 
   @Test
   void bodyReachesTheUpstreamBeforeItEndsAndTheReplyWaitsForTheRest() throws Exception {
-    RawHttpClient http = gateway.client();
+    RawHttpClient http = client(gateway(Map.of()));
     RtmptTestSession s = RtmptTestSession.open(http);
     FakeRtmpUpstream.Connection conn = upstream.awaitConnection(WAIT);
     byte[] body = Bytes.pattern(300_000, 7);

@@ -11,14 +11,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.rtmpgw.gateway.session.CloseReason;
 import org.rtmpgw.gateway.session.TunnelSession;
 import org.rtmpgw.gateway.testing.Bytes;
 import org.rtmpgw.gateway.testing.FakeRtmpUpstream;
+import org.rtmpgw.gateway.testing.GatewayTestBase;
 import org.rtmpgw.gateway.testing.RawHttpClient;
 import org.rtmpgw.gateway.testing.RawResponse;
 import org.rtmpgw.gateway.testing.RtmptTestSession;
@@ -29,38 +28,7 @@ import org.rtmpgw.gateway.testing.RunningGateway;
  * back-pressure, reaping, shutdown, oversized bodies, resets and stalls.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-class UpstreamLifecycleTest {
-  private static final Duration WAIT = Duration.ofSeconds(5);
-
-  private FakeRtmpUpstream upstream;
-  private final List<AutoCloseable> closeables = new ArrayList<>();
-
-  @BeforeEach
-  void startUpstream() throws Exception {
-    upstream = FakeRtmpUpstream.start();
-  }
-
-  @AfterEach
-  void stopAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-    upstream.close();
-  }
-
-  private RunningGateway gateway(Map<String, String> overrides) throws Exception {
-    return track(RunningGateway.start(upstream, overrides));
-  }
-
-  private <T extends AutoCloseable> T track(T c) {
-    closeables.add(c);
-    return c;
-  }
-
-  private RawHttpClient client(RunningGateway g) throws Exception {
-    return track(g.client());
-  }
-
+class UpstreamLifecycleTest extends GatewayTestBase {
   @Test
   void refusedUpstreamAnswersOpenWith502NamingTheUpstream() throws Exception {
     int closedPort;
