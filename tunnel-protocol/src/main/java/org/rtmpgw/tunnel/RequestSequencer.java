@@ -70,7 +70,10 @@ public final class RequestSequencer<T> {
   /** Retries of {@link #inProgress}; emptied by {@code complete}. */
   private final List<T> replayWaiters = new ArrayList<>();
 
+  private final long baseGraceNanos;
   private boolean started;
+  /** When the first request arrived, while the base is still undecided. */
+  private long firstArrivalNanos;
   private long inProgress = NONE;
   private long lastCompleted = NONE;
   private byte[] lastReply;
@@ -88,6 +91,20 @@ public final class RequestSequencer<T> {
    *     reports it (≥ 0)
    */
   public RequestSequencer(int window, long maxGapNanos) {
+    this(window, maxGapNanos, 0);
+  }
+
+  /**
+   * @param baseGraceNanos how long a first request numbered above 0 waits for lower numbers before
+   *     it becomes the base (≥ 0; 0 = at once). Flash Player sends its first idle (0) and send (1)
+   *     on parallel connections, so 1 can arrive first; the Red5 client really starts at 1 and
+   *     then waits this long once. Lower numbers that arrive in time go first.
+   */
+  public RequestSequencer(int window, long maxGapNanos, long baseGraceNanos) {
+    if (baseGraceNanos < 0) {
+      throw new IllegalArgumentException("baseGraceNanos must be >= 0: " + baseGraceNanos);
+    }
+    this.baseGraceNanos = baseGraceNanos;
     if (window < 1) {
       throw new IllegalArgumentException("window must be >= 1: " + window);
     }
@@ -119,7 +136,7 @@ public final class RequestSequencer<T> {
       return false;
     }
     if (!started) {
-      return true;
+      return seq == 0 || baseGraceNanos == 0;
     }
     return inProgress == NONE && lastCompleted != NONE && seq - lastCompleted == 1;
   }
@@ -130,8 +147,21 @@ public final class RequestSequencer<T> {
     }
     Objects.requireNonNull(request, "request");
     if (!started) {
-      started = true;
-      return start(seq);
+      if (seq == 0 || baseGraceNanos == 0) {
+        started = true; // requests parked meanwhile follow in order
+        return start(seq);
+      }
+      if (parked.containsKey(seq)) {
+        return Admission.DUPLICATE_PARKED;
+      }
+      if (parked.size() >= window) {
+        return Admission.TOO_FAR;
+      }
+      if (parked.isEmpty()) {
+        firstArrivalNanos = nowNanos;
+      }
+      parked.put(seq, request);
+      return Admission.PARKED;
     }
     if (seq == inProgress) {
       replayWaiters.add(request);
@@ -206,6 +236,26 @@ public final class RequestSequencer<T> {
    * Returns whether requests have been parked, with nothing in progress, for more than {@code
    * maxGapNanos}: the missing seq did not arrive, and the caller should end the session.
    */
+  /** Whether the base is still undecided (no request started yet). */
+  public boolean isStarted() {
+    return started;
+  }
+
+  /**
+   * Ends the wait for a lower first seq once the grace has passed: the lowest parked seq becomes
+   * the base and is returned, now in progress. Null while the grace lasts, or when there is nothing
+   * to start.
+   */
+  public T startAfterBaseGrace(long nowNanos) {
+    if (started || parked.isEmpty() || nowNanos - firstArrivalNanos < baseGraceNanos) {
+      return null;
+    }
+    started = true;
+    Map.Entry<Long, T> first = parked.pollFirstEntry();
+    start(first.getKey());
+    return first.getValue();
+  }
+
   public boolean gapExpired(long nowNanos) {
     return waiting
         && inProgress == NONE

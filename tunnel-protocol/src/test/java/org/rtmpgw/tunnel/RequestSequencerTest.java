@@ -437,4 +437,63 @@ class RequestSequencerTest {
     org.assertj.core.api.Assertions.assertThat(q.admit(2, "b", 0))
         .isEqualTo(RequestSequencer.Admission.START);
   }
+
+  @org.junit.jupiter.api.Nested
+  class BaseGrace {
+    private static final long GRACE = 100;
+    private final RequestSequencer<String> q = new RequestSequencer<>(8, 1_000, GRACE);
+
+    @org.junit.jupiter.api.Test
+    void flashPlayersSendOneOvertakingIdleZeroStillRunsSecond() {
+      org.assertj.core.api.Assertions.assertThat(q.wouldStart(1)).isFalse();
+      org.assertj.core.api.Assertions.assertThat(q.admit(1, "send1", 0))
+          .isEqualTo(RequestSequencer.Admission.PARKED);
+      org.assertj.core.api.Assertions.assertThat(q.isStarted()).isFalse();
+      org.assertj.core.api.Assertions.assertThat(q.gapExpired(10_000)).isFalse();
+      org.assertj.core.api.Assertions.assertThat(q.wouldStart(0)).isTrue();
+      org.assertj.core.api.Assertions.assertThat(q.admit(0, "idle0", 50))
+          .isEqualTo(RequestSequencer.Admission.START);
+      org.assertj.core.api.Assertions.assertThat(q.startAfterBaseGrace(500)).isNull();
+      org.assertj.core.api.Assertions.assertThat(q.complete(0, new byte[] {1}, 60).next())
+          .isEqualTo("send1");
+    }
+
+    @org.junit.jupiter.api.Test
+    void aClientThatStartsAtOneWaitsOnlyTheGrace() {
+      org.assertj.core.api.Assertions.assertThat(q.admit(1, "first", 1_000))
+          .isEqualTo(RequestSequencer.Admission.PARKED);
+      org.assertj.core.api.Assertions.assertThat(q.admit(2, "second", 1_010))
+          .isEqualTo(RequestSequencer.Admission.PARKED);
+      org.assertj.core.api.Assertions.assertThat(q.startAfterBaseGrace(1_000 + GRACE - 1)).isNull();
+      org.assertj.core.api.Assertions.assertThat(q.startAfterBaseGrace(1_000 + GRACE))
+          .isEqualTo("first");
+      org.assertj.core.api.Assertions.assertThat(q.inProgressSeq()).isEqualTo(1);
+      org.assertj.core.api.Assertions.assertThat(q.complete(1, new byte[] {1}, 1_200).next())
+          .isEqualTo("second");
+      org.assertj.core.api.Assertions.assertThat(q.admit(0, "late0", 1_300))
+          .isEqualTo(RequestSequencer.Admission.STALE);
+    }
+
+    @org.junit.jupiter.api.Test
+    void beforeTheBaseDuplicatesAreRefusedAndParkingIsBounded() {
+      org.assertj.core.api.Assertions.assertThat(q.admit(3, "a", 0))
+          .isEqualTo(RequestSequencer.Admission.PARKED);
+      org.assertj.core.api.Assertions.assertThat(q.admit(3, "b", 0))
+          .isEqualTo(RequestSequencer.Admission.DUPLICATE_PARKED);
+      for (int seq = 4; seq < 11; seq++) {
+        q.admit(seq, "x", 0);
+      }
+      org.assertj.core.api.Assertions.assertThat(q.parkedCount()).isEqualTo(8);
+      org.assertj.core.api.Assertions.assertThat(q.admit(20, "y", 0))
+          .isEqualTo(RequestSequencer.Admission.TOO_FAR);
+    }
+
+    @org.junit.jupiter.api.Test
+    void withoutGraceTheFirstSeqIsTheBaseAtOnce() {
+      RequestSequencer<String> immediate = new RequestSequencer<>(8, 1_000);
+      org.assertj.core.api.Assertions.assertThat(immediate.wouldStart(1)).isTrue();
+      org.assertj.core.api.Assertions.assertThat(immediate.admit(1, "a", 0))
+          .isEqualTo(RequestSequencer.Admission.START);
+    }
+  }
 }

@@ -24,6 +24,7 @@ public record GatewayConfig(
     int requestBodyMaxBytes,
     int requestHeaderMaxBytes,
     int reorderWindow,
+    Duration seqBaseGrace,
     Duration reorderTimeout,
     int emptyRepliesBeforeBackoff,
     Duration httpIdleTimeout,
@@ -72,6 +73,7 @@ public record GatewayConfig(
             r.integer(Setting.REQUEST_BODY_MAX_BYTES, 1_024, 1 << 30),
             r.integer(Setting.REQUEST_HEADER_MAX_BYTES, 4_096, 1 << 20),
             r.integer(Setting.REORDER_WINDOW, 1, 1_024),
+            r.millis(Setting.SEQ_BASE_GRACE_MS, 0, 5_000),
             r.millis(Setting.REORDER_TIMEOUT_MS, 10, 600_000),
             r.integer(Setting.EMPTY_REPLIES_BEFORE_BACKOFF, 0, 1_000_000),
             r.millis(Setting.HTTP_IDLE_TIMEOUT_MS, 1_000, 3_600_000),
@@ -121,6 +123,7 @@ public record GatewayConfig(
     m.put(Setting.REQUEST_BODY_MAX_BYTES.key(), Integer.toString(requestBodyMaxBytes));
     m.put(Setting.REQUEST_HEADER_MAX_BYTES.key(), Integer.toString(requestHeaderMaxBytes));
     m.put(Setting.REORDER_WINDOW.key(), Integer.toString(reorderWindow));
+    m.put(Setting.SEQ_BASE_GRACE_MS.key(), ms(seqBaseGrace));
     m.put(Setting.REORDER_TIMEOUT_MS.key(), ms(reorderTimeout));
     m.put(Setting.EMPTY_REPLIES_BEFORE_BACKOFF.key(), Integer.toString(emptyRepliesBeforeBackoff));
     m.put(Setting.HTTP_IDLE_TIMEOUT_MS.key(), ms(httpIdleTimeout));

@@ -42,6 +42,10 @@ public enum Setting {
   REQUEST_HEADER_MAX_BYTES(
       "request-header-max-bytes", "65536", "largest accepted request header block"),
   REORDER_WINDOW("reorder-window", "8", "requests of a session that may arrive ahead of a gap"),
+  SEQ_BASE_GRACE_MS(
+      "seq-base-grace-ms",
+      "100",
+      "a first request numbered above 0 waits this long for lower ones sent in parallel"),
   REORDER_TIMEOUT_MS(
       "reorder-timeout-ms", "5000", "a sequence gap not filled within this time ends the session"),
   EMPTY_REPLIES_BEFORE_BACKOFF(

@@ -81,7 +81,11 @@ public final class TunnelSession implements UpstreamListener {
     this.events = events;
     this.openedNanos = System.nanoTime();
     this.lastRequestNanos = openedNanos;
-    this.sequencer = new RequestSequencer<>(settings.reorderWindow(), settings.reorderTimeoutNanos());
+    this.sequencer =
+        new RequestSequencer<>(
+            settings.reorderWindow(),
+            settings.reorderTimeoutNanos(),
+            settings.seqBaseGraceNanos());
     this.pollingDelay = new PollingDelay(settings.emptyRepliesBeforeBackoff());
     this.downstream = new ByteQueue(settings.downstreamBufferBytes());
   }
@@ -125,7 +129,13 @@ public final class TunnelSession implements UpstreamListener {
         RequestSequencer.Admission admission = sequencer.admit(request.seq(), request, now);
         switch (admission) {
           case START -> after.add(() -> run(request));
-          case PARKED -> releaseHeldIdle(after); // a newer request releases a held idle at once
+          case PARKED -> {
+            releaseHeldIdle(after); // a newer request releases a held idle at once
+            if (!sequencer.isStarted() && sequencer.parkedCount() == 1) {
+              timer.schedule(
+                  this::baseGraceOver, settings.seqBaseGraceNanos(), TimeUnit.NANOSECONDS);
+            }
+          }
           case REPLAY -> {
             byte[] reply = sequencer.lastReply();
             LOG.debug("{} replaying reply of seq {}", this, request.seq());
@@ -274,6 +284,17 @@ public final class TunnelSession implements UpstreamListener {
       streaming = false;
     }
     finish(request);
+  }
+
+  /** No lower first seq came in time: the lowest one that did becomes the base and runs. */
+  private void baseGraceOver() {
+    PendingRequest first;
+    synchronized (this) {
+      first = state == State.OPEN ? sequencer.startAfterBaseGrace(System.nanoTime()) : null;
+    }
+    if (first != null) {
+      run(first);
+    }
   }
 
   private void answerClosed(PendingRequest request, List<Runnable> after) {

@@ -45,6 +45,30 @@ class SequenceOverHttpTest extends GatewayTestBase {
   }
 
   @Test
+  void flashPlayersFirstSendOvertakingItsFirstIdleStillWorks() throws Exception {
+    // Flash Player posts idle 0 and send 1 on two connections; here send 1 arrives first
+    RunningGateway g = gateway(Map.of("idle-hold-ms", "0", "seq-base-grace-ms", "2000"));
+    RawHttpClient a = client(g);
+    RawHttpClient b = client(g);
+    RtmptTestSession s = RtmptTestSession.open(a);
+    FakeRtmpUpstream.Connection conn = upstream.awaitConnection(WAIT);
+    byte[] c0c1 = Bytes.c0c1();
+
+    b.sendRaw(b.postBytes(s.path("send", 1), c0c1));
+    await().atMost(WAIT).until(() -> g.session(s.id()).stats().requests() == 1);
+    long start = System.nanoTime();
+    RawResponse idle0 = a.post(s.path("idle", 0), RtmptTestSession.ZERO);
+    RawResponse send1 = b.readResponse();
+    long millis = (System.nanoTime() - start) / 1_000_000;
+
+    assertThat(idle0.status()).isEqualTo(200);
+    assertThat(send1.status()).isEqualTo(200);
+    assertThat(millis).as("seq 0 arriving in time needs no grace wait").isLessThan(1500);
+    assertThat(conn.awaitBytes(c0c1.length, WAIT)).isEqualTo(c0c1);
+    assertThat(a.post(s.path("idle", 2), RtmptTestSession.ZERO).status()).isEqualTo(200);
+  }
+
+  @Test
   void sendsArrivingOutOfOrderOnParallelConnectionsReachUpstreamInSeqOrder() throws Exception {
     RunningGateway g = gateway(Map.of());
     RawHttpClient a = client(g);
