@@ -1,7 +1,6 @@
 package org.rtmpgw.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,19 +59,12 @@ class DirectRtmpIT {
 
   @BeforeAll
   static void startUpstream() throws Exception {
-    assumeTrue(NginxRtmp.isAvailable(), "nginx and libnginx-mod-rtmp are not installed");
-    assumeTrue(Peers.isAvailable(), "ffmpeg, ffprobe, rtmpdump or timeout is not installed");
-    nginx = new NginxRtmp(workDir.resolve("nginx")).start();
+    nginx = NginxRtmp.startForTestClass(workDir.resolve("nginx"));
   }
 
   @AfterAll
   static void stopUpstream() {
-    if (nginx == null) {
-      return;
-    }
-    boolean exited = nginx.stop();
-    assertThat(exited).as(() -> "nginx did not exit on stop()\n" + nginx.describe()).isTrue();
-    assertThat(nginx.isRunning()).as(nginx::describe).isFalse();
+    NginxRtmp.stopAfterTestClass(nginx);
   }
 
   @Test

@@ -1,7 +1,6 @@
 package org.rtmpgw.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -74,17 +73,12 @@ class RtmptFailureIT {
 
   @BeforeAll
   static void startUpstream() throws Exception {
-    assumeTrue(NginxRtmp.isAvailable(), "nginx and libnginx-mod-rtmp are not installed");
-    assumeTrue(Peers.isAvailable(), "ffmpeg, ffprobe, rtmpdump or timeout is not installed");
-    nginx = new NginxRtmp(workDir.resolve("nginx")).start();
+    nginx = NginxRtmp.startForTestClass(workDir.resolve("nginx"));
   }
 
   @AfterAll
   static void stopUpstream() {
-    if (nginx != null) {
-      boolean exited = nginx.stop();
-      assertThat(exited).as(() -> "nginx did not exit on stop()\n" + nginx.describe()).isTrue();
-    }
+    NginxRtmp.stopAfterTestClass(nginx);
   }
 
   /**

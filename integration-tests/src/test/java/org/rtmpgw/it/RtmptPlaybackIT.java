@@ -1,7 +1,6 @@
 package org.rtmpgw.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,9 +76,7 @@ class RtmptPlaybackIT {
 
   @BeforeAll
   static void startUpstreamAndGateway() throws Exception {
-    assumeTrue(NginxRtmp.isAvailable(), "nginx and libnginx-mod-rtmp are not installed");
-    assumeTrue(Peers.isAvailable(), "ffmpeg, ffprobe, rtmpdump or timeout is not installed");
-    nginx = new NginxRtmp(workDir.resolve("nginx")).start();
+    nginx = NginxRtmp.startForTestClass(workDir.resolve("nginx"));
     gateway =
         new GatewayServer(
             GatewayConfig.defaults()
@@ -95,10 +92,7 @@ class RtmptPlaybackIT {
         gateway.stop();
       }
     } finally {
-      if (nginx != null) {
-        boolean exited = nginx.stop();
-        assertThat(exited).as(() -> "nginx did not exit on stop()\n" + nginx.describe()).isTrue();
-      }
+      NginxRtmp.stopAfterTestClass(nginx);
     }
   }
 

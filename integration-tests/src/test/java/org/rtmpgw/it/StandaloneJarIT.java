@@ -78,17 +78,12 @@ class StandaloneJarIT {
     assumeTrue(
         jar != null && Files.isRegularFile(jar),
         "gateway.jar not built (system property gateway.jar=" + property + ")");
-    assumeTrue(NginxRtmp.isAvailable(), "nginx and libnginx-mod-rtmp are not installed");
-    assumeTrue(Peers.isAvailable(), "ffmpeg, ffprobe, rtmpdump or timeout is not installed");
-    nginx = new NginxRtmp(workDir.resolve("nginx")).start();
+    nginx = NginxRtmp.startForTestClass(workDir.resolve("nginx"));
   }
 
   @AfterAll
   static void stopUpstream() {
-    if (nginx != null) {
-      boolean exited = nginx.stop();
-      assertThat(exited).as(() -> "nginx did not exit on stop()\n" + nginx.describe()).isTrue();
-    }
+    NginxRtmp.stopAfterTestClass(nginx);
   }
 
   @Test

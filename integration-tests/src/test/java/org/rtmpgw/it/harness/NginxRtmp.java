@@ -67,6 +67,30 @@ public final class NginxRtmp implements AutoCloseable {
   }
 
   /** True if the nginx binary and the RTMP module are installed (for assumptions). */
+  /**
+   * Starts an upstream for one test class in {@code dir}; the class is skipped (an assumption, not
+   * a failure) when nginx-rtmp or the client peers are not installed.
+   */
+  public static NginxRtmp startForTestClass(Path dir) throws IOException, InterruptedException {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        isAvailable(), "nginx and libnginx-mod-rtmp are not installed");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Peers.isAvailable(), "ffmpeg, ffprobe, rtmpdump or timeout is not installed");
+    return new NginxRtmp(dir).start();
+  }
+
+  /** Stops an upstream started by {@link #startForTestClass} (null-safe); fails if it lingers. */
+  public static void stopAfterTestClass(NginxRtmp nginx) {
+    if (nginx == null) {
+      return;
+    }
+    boolean exited = nginx.stop();
+    org.assertj.core.api.Assertions.assertThat(exited)
+        .as(() -> "nginx did not exit on stop()\n" + nginx.describe())
+        .isTrue();
+    org.assertj.core.api.Assertions.assertThat(nginx.isRunning()).as(nginx::describe).isFalse();
+  }
+
   public static boolean isAvailable() {
     return Files.isExecutable(NGINX) && Files.isRegularFile(RTMP_MODULE);
   }
