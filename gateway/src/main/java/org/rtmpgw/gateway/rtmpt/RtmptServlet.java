@@ -16,6 +16,7 @@ import org.rtmpgw.gateway.session.TunnelSession;
 import org.rtmpgw.tunnel.MalformedReason;
 import org.rtmpgw.tunnel.RtmptCommand;
 import org.rtmpgw.tunnel.RtmptPath;
+import org.rtmpgw.tunnel.RtmptReplies;
 import org.rtmpgw.tunnel.RtmptRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -133,7 +134,7 @@ public final class RtmptServlet extends HttpServlet {
         TunnelSession session = registry.find(rtmpt.sessionId());
         if (session == null) {
           if (rtmpt.command() == RtmptCommand.CLOSE) {
-            responder.reply(org.rtmpgw.tunnel.RtmptReplies.close()); // closing twice is not an error
+            responder.reply(RtmptReplies.close()); // closing twice is not an error
           } else {
             LOG.info("{} from {}: unknown or closed session -> 404", rtmpt, client);
             responder.error(HttpServletResponse.SC_NOT_FOUND, "");
