@@ -94,11 +94,7 @@ public final class RtmptServlet extends HttpServlet {
         request
             .getInputStream()
             .setReadListener(
-                new StreamingBody(
-                    request.getInputStream(),
-                    streamed,
-                    contentLength,
-                    config.requestBodyMaxBytes()));
+                new StreamingBody(request.getInputStream(), streamed, contentLength));
         return;
       }
     }

@@ -22,16 +22,17 @@ final class StreamingBody implements ReadListener {
 
   private final ServletInputStream in;
   private final TunnelSession.StreamedSend send;
-  private final long limit;
   private final byte[] slice;
-  private long total;
   private boolean finished;
 
-  StreamingBody(ServletInputStream in, TunnelSession.StreamedSend send, long contentLength, long limit) {
+  /**
+   * @param contentLength the declared body length, already checked against the body limit; the
+   *     container ends the body there, so no byte past the limit can arrive
+   */
+  StreamingBody(ServletInputStream in, TunnelSession.StreamedSend send, long contentLength) {
     this.in = in;
     this.send = send;
-    this.limit = limit;
-    this.slice = new byte[(int) Math.max(1, Math.min(SLICE_BYTES, contentLength < 0 ? SLICE_BYTES : contentLength))];
+    this.slice = new byte[(int) Math.max(1, Math.min(SLICE_BYTES, contentLength))];
   }
 
   @Override
@@ -50,18 +51,12 @@ final class StreamingBody implements ReadListener {
         if (n == 0) {
           continue;
         }
-        total += n;
-        if (total > limit) {
-          LOG.info("streamed send body exceeds {} bytes; ending its session", limit);
-          fail(CloseReason.BODY_TOO_LARGE, 413, "request body larger than " + limit + " bytes");
-          return;
-        }
         send.write(ByteBuffer.wrap(slice, 0, n), this::pump);
         return;
       }
     } catch (IOException | RuntimeException e) {
       LOG.debug("reading a streamed send body failed", e);
-      fail(CloseReason.BODY_READ_FAILED, 400, "request body could not be read");
+      fail();
     }
   }
 
@@ -76,13 +71,13 @@ final class StreamingBody implements ReadListener {
   @Override
   public void onError(Throwable t) {
     LOG.debug("streamed send body failed", t);
-    fail(CloseReason.BODY_READ_FAILED, 400, "request body could not be read");
+    fail();
   }
 
-  private void fail(CloseReason reason, int status, String why) {
+  private void fail() {
     if (!finished) {
       finished = true;
-      send.fail(reason, status, why);
+      send.fail(CloseReason.BODY_READ_FAILED, 400, "request body could not be read");
     }
   }
 }

@@ -200,7 +200,6 @@ public final class TunnelSession implements UpstreamListener {
    */
   public final class StreamedSend {
     private final PendingRequest request;
-    private boolean writePending;
     private boolean ended;
 
     private StreamedSend(PendingRequest request) {
@@ -215,8 +214,7 @@ public final class TunnelSession implements UpstreamListener {
           upstream = null; // nowhere to go; the reply will still carry what the client is owed
         } else {
           upstream = link;
-          writePending = true;
-          writing = true;
+          writing = true; // only the send in progress writes, so this is its write
           writeStartedNanos = System.nanoTime();
           bytesUpstream += slice.remaining();
         }
@@ -239,6 +237,8 @@ public final class TunnelSession implements UpstreamListener {
 
             @Override
             public void failed(Throwable cause) {
+              // the rest of the body has nowhere to go; what the client is owed is still
+              // delivered, then 0x00
               LOG.info("{} upstream write failed: {}", TunnelSession.this, String.valueOf(cause));
               synchronized (TunnelSession.this) {
                 upstreamEnded = true;
@@ -252,7 +252,6 @@ public final class TunnelSession implements UpstreamListener {
     /** True when the body had already ended, so the send is complete. */
     private boolean sliceDone() {
       synchronized (TunnelSession.this) {
-        writePending = false;
         writing = false;
         return ended;
       }
@@ -262,7 +261,7 @@ public final class TunnelSession implements UpstreamListener {
     public void end() {
       synchronized (TunnelSession.this) {
         ended = true;
-        if (writePending) {
+        if (writing) {
           return;
         }
       }
@@ -318,47 +317,13 @@ public final class TunnelSession implements UpstreamListener {
     }
   }
 
+  /** A send whose whole body is in memory: one slice, then the end. */
   private void startSend(PendingRequest request) {
-    byte[] body = request.body();
-    UpstreamLink upstream;
-    synchronized (this) {
-      if (state != State.OPEN || body.length == 0 || upstreamEnded) {
-        // after the upstream ended its bytes have nowhere to go; the reply still delivers what
-        // is buffered for the client before the closing 0x00
-        upstream = null;
-      } else {
-        upstream = link;
-        writing = true;
-        writeStartedNanos = System.nanoTime();
-        bytesUpstream += body.length;
-      }
+    StreamedSend send = new StreamedSend(request);
+    if (request.body().length > 0) {
+      send.write(ByteBuffer.wrap(request.body()), () -> {});
     }
-    if (upstream == null) {
-      finish(request);
-      return;
-    }
-    upstream.write(
-        ByteBuffer.wrap(body),
-        new UpstreamLink.WriteCallback() {
-          @Override
-          public void written() {
-            synchronized (TunnelSession.this) {
-              writing = false;
-            }
-            finish(request);
-          }
-
-          @Override
-          public void failed(Throwable cause) {
-            LOG.info("{} upstream write failed: {}", TunnelSession.this, String.valueOf(cause));
-            synchronized (TunnelSession.this) {
-              writing = false;
-              upstreamEnded = true;
-              upstreamFailure = CloseReason.UPSTREAM_WRITE_FAILED;
-            }
-            finish(request); // delivers what the client has not read yet, then 0x00
-          }
-        });
+    send.end();
   }
 
   private void startIdle(PendingRequest request) {
