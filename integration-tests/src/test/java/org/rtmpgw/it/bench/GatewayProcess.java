@@ -74,10 +74,15 @@ final class GatewayProcess implements AutoCloseable {
 
   /** User + system CPU seconds used so far. */
   double cpuSeconds() throws IOException {
-    String stat = Files.readString(Path.of("/proc/" + process.pid() + "/stat"));
-    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return cpuTicks(Path.of("/proc/" + process.pid() + "/stat")) / (double) CLOCK_TICKS_PER_SECOND;
+  }
+
+  /** utime + stime of a {@code /proc/.../stat} file, in clock ticks. */
+  private static long cpuTicks(Path stat) throws IOException {
+    String text = Files.readString(stat);
+    String[] f = text.substring(text.lastIndexOf(')') + 2).split(" ");
     // fields after the command: state is f[0]; utime is field 14 overall, i.e. f[11]
-    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) CLOCK_TICKS_PER_SECOND;
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
   }
 
   /**
@@ -94,9 +99,7 @@ final class GatewayProcess implements AutoCloseable {
           if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
             continue;
           }
-          String stat = Files.readString(task.resolve("stat"));
-          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-          ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+          ticks += cpuTicks(task.resolve("stat"));
         } catch (IOException e) {
           // the thread ended between listing and reading
         }
