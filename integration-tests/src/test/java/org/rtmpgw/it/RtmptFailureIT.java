@@ -272,6 +272,7 @@ class RtmptFailureIT {
   private static GatewayServer startGateway(Map<String, String> settings) throws Exception {
     Map<String, String> all = new HashMap<>(settings);
     all.put("listen", "127.0.0.1:0");
+    all.put("listen-tls", "");
     GatewayServer gateway = new GatewayServer(GatewayConfig.defaults().with(all));
     gateway.start();
     return gateway;

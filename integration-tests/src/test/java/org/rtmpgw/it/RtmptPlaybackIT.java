@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.rtmpgw.gateway.config.GatewayConfig;
 import org.rtmpgw.gateway.server.GatewayServer;
 import org.rtmpgw.gateway.session.CloseReason;
+import org.rtmpgw.gateway.session.SessionStats;
 import org.rtmpgw.gateway.session.TunnelSession;
 import org.rtmpgw.it.harness.FrameCounter;
 import org.rtmpgw.it.harness.FrameCounter.Frames;
@@ -81,7 +82,10 @@ class RtmptPlaybackIT {
         new GatewayServer(
             GatewayConfig.defaults()
                 .with(
-                    Map.of("upstream", "127.0.0.1:" + nginx.rtmpPort(), "listen", "127.0.0.1:0")));
+                    Map.of(
+                        "upstream", "127.0.0.1:" + nginx.rtmpPort(),
+                        "listen", "127.0.0.1:0",
+                        "listen-tls", "")));
     gateway.start();
   }
 
@@ -145,7 +149,7 @@ class RtmptPlaybackIT {
       assertThat(watch.seen())
           .as(() -> "sessions seen by the gateway\n" + diagnostics(peers, watch))
           .hasSizeGreaterThanOrEqualTo(2);
-      TunnelSession.Stats publisherStats = publisherSession.stats();
+      SessionStats publisherStats = publisherSession.stats();
       assertThat(publisherStats.closeReason())
           .as(() -> "publisher session close reason\n" + diagnostics(peers, watch))
           .isEqualTo(CloseReason.CLIENT_CLOSE);

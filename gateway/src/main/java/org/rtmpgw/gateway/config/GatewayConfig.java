@@ -1,5 +1,6 @@
 package org.rtmpgw.gateway.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -13,7 +14,9 @@ import java.util.function.Function;
  */
 public record GatewayConfig(
     HostPort upstream,
-    HostPort listen,
+    List<HostPort> listen,
+    List<HostPort> listenTls,
+    boolean upstreamAcceptsRtmpe,
     String nodeId,
     Duration upstreamConnectTimeout,
     Duration upstreamWriteTimeout,
@@ -30,7 +33,17 @@ public record GatewayConfig(
     Duration httpIdleTimeout,
     int identStatus,
     String identBody,
-    boolean tcpQuickAck) {
+    boolean tcpQuickAck,
+    Duration sniffTimeout,
+    Duration rawIdleTimeout,
+    List<Path> tlsCertFiles,
+    List<Path> tlsKeyFiles,
+    Path tlsKeystoreFile,
+    String tlsKeystorePassword,
+    Path tlsGeneratedDir,
+    Duration tlsReloadCheck,
+    Duration tlsHandshakeTimeout,
+    boolean tls13SessionTickets) {
 
   /** The configuration with every default. */
   public static GatewayConfig defaults() {
@@ -62,7 +75,9 @@ public record GatewayConfig(
     GatewayConfig config =
         new GatewayConfig(
             r.get(Setting.UPSTREAM, HostPort::parse, "host:port"),
-            r.get(Setting.LISTEN, HostPort::parse, "host:port"),
+            r.get(Setting.LISTEN, GatewayConfig::hostPorts, "host:port list", List.of()),
+            r.get(Setting.LISTEN_TLS, GatewayConfig::hostPorts, "host:port list", List.of()),
+            r.get(Setting.UPSTREAM_ACCEPTS_RTMPE, GatewayConfig::bool, "true or false", true),
             r.get(Setting.NODE_ID, GatewayConfig::nodeId, "1-8 letters or digits, or empty"),
             r.millis(Setting.UPSTREAM_CONNECT_TIMEOUT_MS, 1, 600_000),
             r.millis(Setting.UPSTREAM_WRITE_TIMEOUT_MS, 1, 600_000),
@@ -79,10 +94,31 @@ public record GatewayConfig(
             r.millis(Setting.HTTP_IDLE_TIMEOUT_MS, 1_000, 3_600_000),
             r.get(Setting.IDENT_STATUS, GatewayConfig::identStatus, "404 or 200", 404),
             r.get(Setting.IDENT_BODY, Function.identity(), "text"),
-            r.get(Setting.TCP_QUICKACK, GatewayConfig::bool, "true or false", true));
+            r.get(Setting.TCP_QUICKACK, GatewayConfig::bool, "true or false", true),
+            r.millis(Setting.SNIFF_TIMEOUT_MS, 100, 600_000),
+            r.millis(Setting.RAW_IDLE_TIMEOUT_MS, 1_000, 3_600_000),
+            r.get(Setting.TLS_CERT_FILES, GatewayConfig::paths, "file list", List.of()),
+            r.get(Setting.TLS_KEY_FILES, GatewayConfig::paths, "file list", List.of()),
+            r.get(Setting.TLS_KEYSTORE_FILE, GatewayConfig::optionalPath, "a file"),
+            r.get(Setting.TLS_KEYSTORE_PASSWORD, Function.identity(), "text"),
+            r.get(Setting.TLS_GENERATED_DIR, GatewayConfig::optionalPath, "a folder"),
+            r.millis(Setting.TLS_RELOAD_CHECK_MS, 0, 3_600_000),
+            r.millis(Setting.TLS_HANDSHAKE_TIMEOUT_MS, 100, 600_000),
+            r.get(Setting.TLS13_SESSION_TICKETS, GatewayConfig::bool, "true or false", false));
     // listen port 0 is allowed on purpose: the server then binds an ephemeral port (tests)
     if (config.upstream != null && config.upstream.port() == 0) {
       problems.add("upstream: port 0 is not a valid destination");
+    }
+    if (config.listen.isEmpty() && config.listenTls.isEmpty()) {
+      problems.add("listen and listen-tls are both empty: the gateway would accept nothing");
+    }
+    if (config.tlsCertFiles.size() != config.tlsKeyFiles.size()) {
+      problems.add(
+          "tls-cert-files names "
+              + config.tlsCertFiles.size()
+              + " file(s) but tls-key-files "
+              + config.tlsKeyFiles.size()
+              + "; give one key per certificate chain, in the same order");
     }
     if (config.downstreamBufferBytes < config.replyMaxBytes) {
       problems.add(
@@ -112,7 +148,9 @@ public record GatewayConfig(
   public Map<String, String> toValues() {
     Map<String, String> m = new java.util.LinkedHashMap<>();
     m.put(Setting.UPSTREAM.key(), upstream.toString());
-    m.put(Setting.LISTEN.key(), listen.toString());
+    m.put(Setting.LISTEN.key(), join(listen));
+    m.put(Setting.LISTEN_TLS.key(), join(listenTls));
+    m.put(Setting.UPSTREAM_ACCEPTS_RTMPE.key(), Boolean.toString(upstreamAcceptsRtmpe));
     m.put(Setting.NODE_ID.key(), nodeId);
     m.put(Setting.UPSTREAM_CONNECT_TIMEOUT_MS.key(), ms(upstreamConnectTimeout));
     m.put(Setting.UPSTREAM_WRITE_TIMEOUT_MS.key(), ms(upstreamWriteTimeout));
@@ -130,7 +168,48 @@ public record GatewayConfig(
     m.put(Setting.IDENT_STATUS.key(), Integer.toString(identStatus));
     m.put(Setting.IDENT_BODY.key(), identBody);
     m.put(Setting.TCP_QUICKACK.key(), Boolean.toString(tcpQuickAck));
+    m.put(Setting.SNIFF_TIMEOUT_MS.key(), ms(sniffTimeout));
+    m.put(Setting.RAW_IDLE_TIMEOUT_MS.key(), ms(rawIdleTimeout));
+    m.put(Setting.TLS_CERT_FILES.key(), join(tlsCertFiles));
+    m.put(Setting.TLS_KEY_FILES.key(), join(tlsKeyFiles));
+    m.put(Setting.TLS_KEYSTORE_FILE.key(), tlsKeystoreFile == null ? "" : tlsKeystoreFile.toString());
+    m.put(Setting.TLS_KEYSTORE_PASSWORD.key(), tlsKeystorePassword);
+    m.put(Setting.TLS_GENERATED_DIR.key(), tlsGeneratedDir == null ? "" : tlsGeneratedDir.toString());
+    m.put(Setting.TLS_RELOAD_CHECK_MS.key(), ms(tlsReloadCheck));
+    m.put(Setting.TLS_HANDSHAKE_TIMEOUT_MS.key(), ms(tlsHandshakeTimeout));
+    m.put(Setting.TLS13_SESSION_TICKETS.key(), Boolean.toString(tls13SessionTickets));
     return m;
+  }
+
+  /** True when a TLS listener is configured. */
+  public boolean tlsEnabled() {
+    return !listenTls.isEmpty();
+  }
+
+  private static String join(List<?> items) {
+    return String.join(",", items.stream().map(Object::toString).toList());
+  }
+
+  private static List<String> items(String s) {
+    List<String> out = new ArrayList<>();
+    for (String part : s.split(",")) {
+      if (!part.isBlank()) {
+        out.add(part.trim());
+      }
+    }
+    return out;
+  }
+
+  private static List<HostPort> hostPorts(String s) {
+    return items(s).stream().map(HostPort::parse).toList();
+  }
+
+  private static List<Path> paths(String s) {
+    return items(s).stream().map(Path::of).toList();
+  }
+
+  private static Path optionalPath(String s) {
+    return s.isBlank() ? null : Path.of(s.trim());
   }
 
   private static String ms(Duration d) {

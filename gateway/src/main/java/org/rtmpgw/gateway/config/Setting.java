@@ -12,7 +12,19 @@ import java.util.Optional;
  */
 public enum Setting {
   UPSTREAM("upstream", "127.0.0.1:1935", "RTMP server every session is forwarded to (host:port)"),
-  LISTEN("listen", "0.0.0.0:8080", "HTTP listener for RTMPT (host:port; use [::1]:port for IPv6)"),
+  LISTEN(
+      "listen",
+      "0.0.0.0:8080",
+      "plain listeners (host:port, comma-separated; [::1]:port for IPv6; empty for none):"
+          + " RTMPT and raw RTMP on each"),
+  LISTEN_TLS(
+      "listen-tls",
+      "0.0.0.0:8443",
+      "TLS listeners (as listen): RTMPS and RTMPTS on each; plaintext is refused"),
+  UPSTREAM_ACCEPTS_RTMPE(
+      "upstream-accepts-rtmpe",
+      "true",
+      "false when the upstream speaks plain RTMP only (nginx-rtmp, SRS): RTMPE/RTMPTE refused at once"),
   NODE_ID(
       "node-id",
       "",
@@ -60,7 +72,41 @@ public enum Setting {
   TCP_QUICKACK(
       "tcp-quickack",
       "true",
-      "acknowledge request bytes at once (Linux); avoids ~40 ms delayed-ACK stalls with ffmpeg");
+      "acknowledge request bytes at once (Linux); avoids ~40 ms delayed-ACK stalls with ffmpeg"),
+  SNIFF_TIMEOUT_MS(
+      "sniff-timeout-ms",
+      "5000",
+      "a new connection that sends no recognisable first bytes for this long is closed"),
+  RAW_IDLE_TIMEOUT_MS(
+      "raw-idle-timeout-ms",
+      "120000",
+      "a raw RTMP/RTMPS connection with no bytes either way for this long is closed"),
+  TLS_CERT_FILES(
+      "tls-cert-files",
+      "",
+      "PEM certificate chains (comma-separated; the first is served without SNI)"),
+  TLS_KEY_FILES(
+      "tls-key-files", "", "PEM private keys (RSA or EC), one per tls-cert-files entry, same order"),
+  TLS_KEYSTORE_FILE(
+      "tls-keystore-file", "", "PKCS#12 keystore with certificates (instead of or after the PEM ones)"),
+  TLS_KEYSTORE_PASSWORD("tls-keystore-password", "", "password of tls-keystore-file"),
+  TLS_GENERATED_DIR(
+      "tls-generated-dir",
+      "",
+      "where a self-signed certificate is generated when none is configured"
+          + " (empty: the config file's folder, else the working directory)"),
+  TLS_RELOAD_CHECK_MS(
+      "tls-reload-check-ms",
+      "2000",
+      "how often certificate files are checked for changes (0 = never; new handshakes get them)"),
+  TLS_HANDSHAKE_TIMEOUT_MS(
+      "tls-handshake-timeout-ms",
+      "10000",
+      "a TLS client that stalls this long before its first request is closed"),
+  TLS13_SESSION_TICKETS(
+      "tls13-session-tickets",
+      "false",
+      "send TLS 1.3 session tickets; librtmp (rtmpdump) fails on them, so off by default");
 
   private final String key;
   private final String defaultValue;

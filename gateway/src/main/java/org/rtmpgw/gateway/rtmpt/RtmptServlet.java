@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import org.rtmpgw.gateway.config.GatewayConfig;
 import org.rtmpgw.gateway.session.CloseReason;
 import org.rtmpgw.gateway.session.PendingRequest;
+import org.rtmpgw.gateway.session.Transport;
 import org.rtmpgw.gateway.session.TunnelRegistry;
 import org.rtmpgw.gateway.session.TunnelSession;
 import org.rtmpgw.tunnel.MalformedReason;
@@ -102,11 +103,15 @@ public final class RtmptServlet extends HttpServlet {
         request.getInputStream(),
         contentLength,
         config.requestBodyMaxBytes(),
-        result -> dispatch(rtmpt, client, result, responder));
+        result -> dispatch(rtmpt, client, Transport.tunnelled(request.isSecure()), result, responder));
   }
 
   private void dispatch(
-      RtmptRequest rtmpt, String client, BodyReader.Result result, AsyncResponder responder) {
+      RtmptRequest rtmpt,
+      String client,
+      Transport transport,
+      BodyReader.Result result,
+      AsyncResponder responder) {
     if (result instanceof BodyReader.Failed failed) {
       LOG.debug("body of {} from {} could not be read", rtmpt, client, failed.cause());
       endSessionOf(rtmpt, CloseReason.BODY_READ_FAILED);
@@ -125,7 +130,7 @@ public final class RtmptServlet extends HttpServlet {
     byte[] body = ((BodyReader.Body) result).bytes();
     switch (rtmpt.command()) {
       case IDENT -> ident(responder);
-      case OPEN -> registry.open(client, responder);
+      case OPEN -> registry.open(client, transport, responder);
       case SEND, IDLE, CLOSE -> {
         TunnelSession session = registry.find(rtmpt.sessionId());
         if (session == null) {

@@ -81,6 +81,13 @@ final class CommandLine {
       }
     }
     values.putAll(flags);
+    if (file != null && !values.containsKey(Setting.TLS_GENERATED_DIR.key())) {
+      // a generated certificate is kept beside the configuration it belongs to
+      Path folder = file.toAbsolutePath().getParent();
+      if (folder != null) {
+        values.put(Setting.TLS_GENERATED_DIR.key(), folder.toString());
+      }
+    }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -103,8 +110,8 @@ final class CommandLine {
   static String help() {
     StringBuilder sb = new StringBuilder();
     sb.append("Usage: java -jar rtmp-gateway.jar [--config FILE] [--KEY VALUE]...\n\n");
-    sb.append("RTMPT gateway: clients speak RTMP tunnelled in HTTP to this listener; each\n");
-    sb.append("session becomes one RTMP connection to the upstream server.\n\n");
+    sb.append("RTMP tunnelling gateway: clients speak RTMPT, RTMPTS, RTMPS or raw RTMP to its\n");
+    sb.append("listeners; each session becomes one RTMP connection to the upstream server.\n\n");
     sb.append("Actions:\n");
     sb.append("  --help                 this text\n");
     sb.append("  --version              print the version\n");

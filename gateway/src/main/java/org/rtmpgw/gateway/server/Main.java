@@ -1,6 +1,7 @@
 package org.rtmpgw.gateway.server;
 
 import org.rtmpgw.gateway.config.ConfigException;
+import org.rtmpgw.gateway.tls.TlsSetupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +35,14 @@ public final class Main {
 
   private static void run(CommandLine.Parsed parsed) {
     Logger log = LoggerFactory.getLogger(Main.class);
-    GatewayServer server = new GatewayServer(parsed.config());
+    GatewayServer server;
+    try {
+      server = new GatewayServer(parsed.config());
+    } catch (TlsSetupException e) {
+      System.err.println("invalid TLS configuration: " + e.getMessage());
+      System.exit(EXIT_BAD_CONFIG);
+      return;
+    }
     try {
       server.start();
     } catch (Exception e) {

@@ -3,6 +3,8 @@ package org.rtmpgw.gateway.session;
 /** Why a session ended; the text is what the close log line and metrics show. */
 public enum CloseReason {
   CLIENT_CLOSE("client-close"),
+  CLIENT_ERROR("client-error"),
+  RTMPE_REFUSED("rtmpe-refused"),
   UPSTREAM_EOF("upstream-eof"),
   UPSTREAM_ERROR("upstream-error"),
   UPSTREAM_WRITE_FAILED("upstream-write-failed"),

@@ -3,7 +3,7 @@ package org.rtmpgw.gateway.session;
 import org.rtmpgw.gateway.config.GatewayConfig;
 
 /** The per-session limits, in the units the session code uses. */
-record SessionSettings(
+public record SessionSettings(
     long idleHoldNanos,
     long inactivityNanos,
     long upstreamWriteTimeoutNanos,
@@ -12,9 +12,10 @@ record SessionSettings(
     int reorderWindow,
     int replyMaxBytes,
     int downstreamBufferBytes,
-    int emptyRepliesBeforeBackoff) {
+    int emptyRepliesBeforeBackoff,
+    boolean upstreamAcceptsRtmpe) {
 
-  static SessionSettings from(GatewayConfig c) {
+  public static SessionSettings from(GatewayConfig c) {
     return new SessionSettings(
         c.idleHold().toNanos(),
         c.sessionInactivityTimeout().toNanos(),
@@ -24,6 +25,7 @@ record SessionSettings(
         c.reorderWindow(),
         c.replyMaxBytes(),
         c.downstreamBufferBytes(),
-        c.emptyRepliesBeforeBackoff());
+        c.emptyRepliesBeforeBackoff(),
+        c.upstreamAcceptsRtmpe());
   }
 }

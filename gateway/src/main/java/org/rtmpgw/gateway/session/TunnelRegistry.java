@@ -3,6 +3,7 @@ package org.rtmpgw.gateway.session;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -11,14 +12,17 @@ import java.util.concurrent.TimeUnit;
 import org.rtmpgw.gateway.config.GatewayConfig;
 import org.rtmpgw.gateway.config.HostPort;
 import org.rtmpgw.gateway.upstream.UpstreamConnector;
+import org.rtmpgw.gateway.upstream.UpstreamLink;
+import org.rtmpgw.gateway.upstream.UpstreamListener;
 import org.rtmpgw.tunnel.RtmptReplies;
 import org.rtmpgw.tunnel.SessionIdGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * All live RTMPT sessions of this gateway: opens them (connecting the upstream during
- * {@code /open/1}), finds them by id, reaps them on their timers and closes them all at shutdown.
+ * All live sessions of this gateway, RTMPT and raw: opens RTMPT sessions (connecting the upstream
+ * during {@code /open/1}), connects raw connections' upstreams, finds sessions by id, reaps them
+ * on their timers, logs each close in one format and closes them all at shutdown.
  *
  * <p>Thread-safe. One timer thread serves every session's idle holds and the periodic sweep, so
  * the number of threads does not grow with the number of sessions.
@@ -34,6 +38,7 @@ public final class TunnelRegistry {
   private final SessionIdGenerator ids;
   private final ScheduledThreadPoolExecutor timer;
   private final Map<String, TunnelSession> sessions = new ConcurrentHashMap<>();
+  private final Map<String, GatewaySession> rawSessions = new ConcurrentHashMap<>();
   private volatile boolean shuttingDown;
 
   public TunnelRegistry(GatewayConfig config) {
@@ -59,25 +64,21 @@ public final class TunnelRegistry {
   }
 
   /** Opens a session for {@code client}; the responder gets the open reply or a 502/503. */
-  public void open(String client, Responder responder) {
+  public void open(String client, Transport transport, Responder responder) {
     if (shuttingDown) {
       LOG.info("refused /open/1 from {}: gateway is shutting down", client);
       responder.error(503, "gateway is shutting down");
       return;
     }
     String id = ids.next();
-    TunnelSession session = new TunnelSession(id, client, settings, timer, this::closed);
+    TunnelSession session = new TunnelSession(id, transport, client, settings, timer, this::closed);
     long started = System.nanoTime();
     connector
         .connect(upstream, session)
         .whenComplete(
             (link, failure) -> {
               if (failure != null) {
-                Throwable cause =
-                    failure instanceof CompletionException && failure.getCause() != null
-                        ? failure.getCause()
-                        : failure;
-                String why = describe(cause);
+                String why = describe(unwrap(failure));
                 LOG.warn("upstream {} unreachable for client {}: {}", upstream, client, why);
                 responder.error(502, "upstream " + upstream + " unreachable: " + why);
                 return;
@@ -96,6 +97,66 @@ public final class TunnelRegistry {
                 responder.reply(RtmptReplies.open(id));
               }
             });
+  }
+
+  /** A fresh session id for a raw connection. */
+  public String newSessionId() {
+    return ids.next();
+  }
+
+  /** The per-session limits every kind of session shares. */
+  public SessionSettings settings() {
+    return settings;
+  }
+
+  /**
+   * Connects a raw connection's upstream. On failure the warning is logged here, in the same
+   * words as for RTMPT, and the future fails.
+   */
+  public CompletableFuture<UpstreamLink> connectUpstream(String client, UpstreamListener listener) {
+    if (shuttingDown) {
+      return CompletableFuture.failedFuture(new IllegalStateException("gateway is shutting down"));
+    }
+    return connector
+        .connect(upstream, listener)
+        .whenComplete(
+            (link, failure) -> {
+              if (failure != null) {
+                LOG.warn(
+                    "upstream {} unreachable for client {}: {}",
+                    upstream,
+                    client,
+                    describe(unwrap(failure)));
+              }
+            });
+  }
+
+  /**
+   * Tracks a raw session whose upstream is connected; false (and nothing tracked) when the
+   * gateway is shutting down, in which case the caller closes it.
+   */
+  public boolean register(GatewaySession session) {
+    rawSessions.put(session.id(), session);
+    if (shuttingDown) {
+      rawSessions.remove(session.id());
+      return false;
+    }
+    return true;
+  }
+
+  /** Live raw (RTMP/RTMPS) sessions. */
+  public int rawSize() {
+    return rawSessions.size();
+  }
+
+  public List<GatewaySession> rawSessions() {
+    return List.copyOf(rawSessions.values());
+  }
+
+  private static Throwable unwrap(Throwable failure) {
+    return failure instanceof CompletionException && failure.getCause() != null
+        ? failure.getCause()
+        : failure;
   }
 
   private static String describe(Throwable cause) {
@@ -121,13 +182,17 @@ public final class TunnelRegistry {
     return upstream;
   }
 
-  private void closed(TunnelSession session) {
-    sessions.remove(session.id(), session);
-    TunnelSession.Stats s = session.stats();
+  /** The one place a session's end is recorded: removed from the registry, one log line. */
+  public void closed(GatewaySession session) {
+    if (!sessions.remove(session.id(), session) && !rawSessions.remove(session.id(), session)) {
+      return; // never registered (refused during shutdown) or already recorded
+    }
+    SessionStats s = session.stats();
     LOG.info(
-        "session closed id={} client={} upstream={} duration={}ms bytes_up={} bytes_down={}"
-            + " undelivered={} requests={} reason={}",
+        "session closed id={} transport={} client={} upstream={} duration={}ms bytes_up={}"
+            + " bytes_down={} undelivered={} requests={} reason={}",
         s.id(),
+        s.transport(),
         s.client(),
         upstream,
         s.durationMillis(),
@@ -140,7 +205,7 @@ public final class TunnelRegistry {
 
   private void sweep() {
     long now = System.nanoTime();
-    for (TunnelSession session : sessions.values()) {
+    for (GatewaySession session : allSessions()) {
       try {
         session.checkTimers(now);
       } catch (RuntimeException e) {
@@ -152,7 +217,7 @@ public final class TunnelRegistry {
   /** Refuses new sessions, closes every live one, and stops the upstream connector and timer. */
   public void shutdown() {
     shuttingDown = true;
-    for (TunnelSession session : sessions.values()) {
+    for (GatewaySession session : allSessions()) {
       session.close(CloseReason.SHUTDOWN);
     }
     timer.shutdownNow();
@@ -161,6 +226,12 @@ public final class TunnelRegistry {
     } catch (Exception e) {
       LOG.warn("stopping the upstream connector failed", e);
     }
+  }
+
+  private Iterable<GatewaySession> allSessions() {
+    List<GatewaySession> all = new java.util.ArrayList<>(sessions.values());
+    all.addAll(rawSessions.values());
+    return all;
   }
 
   /** The timer used for holds; exposed for tests of the session layer. */

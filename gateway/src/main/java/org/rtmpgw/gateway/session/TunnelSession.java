@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import org.rtmpgw.gateway.upstream.UpstreamLink;
 import org.rtmpgw.gateway.upstream.UpstreamListener;
 import org.rtmpgw.tunnel.ByteQueue;
+import org.rtmpgw.tunnel.FirstBytes;
 import org.rtmpgw.tunnel.PollingDelay;
 import org.rtmpgw.tunnel.RequestSequencer;
 import org.rtmpgw.tunnel.RtmptCommand;
@@ -27,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * {@link RequestSequencer}: at most one request is in progress at a time, so at most one upstream
  * write is outstanding.
  */
-public final class TunnelSession implements UpstreamListener {
+public final class TunnelSession implements GatewaySession, UpstreamListener {
   private static final Logger LOG = LoggerFactory.getLogger(TunnelSession.class);
 
   private enum State {
@@ -37,6 +38,7 @@ public final class TunnelSession implements UpstreamListener {
   }
 
   private final String id;
+  private final Transport transport;
   private final String client;
   private final SessionSettings settings;
   private final ScheduledExecutorService timer;
@@ -70,11 +72,13 @@ public final class TunnelSession implements UpstreamListener {
 
   TunnelSession(
       String id,
+      Transport transport,
       String client,
       SessionSettings settings,
       ScheduledExecutorService timer,
       SessionEvents events) {
     this.id = id;
+    this.transport = transport;
     this.client = client;
     this.settings = settings;
     this.timer = timer;
@@ -90,8 +94,14 @@ public final class TunnelSession implements UpstreamListener {
     this.downstream = new ByteQueue(settings.downstreamBufferBytes());
   }
 
+  @Override
   public String id() {
     return id;
+  }
+
+  @Override
+  public Transport transport() {
+    return transport;
   }
 
   public String client() {
@@ -209,7 +219,16 @@ public final class TunnelSession implements UpstreamListener {
     /** Writes one slice upstream; {@code next} runs once it was written (or dropped). */
     public void write(ByteBuffer slice, Runnable next) {
       UpstreamLink upstream;
+      List<Runnable> after = new ArrayList<>();
       synchronized (TunnelSession.this) {
+        if (state == State.OPEN && bytesUpstream == 0 && refusesRtmpe(slice)) {
+          LOG.warn(
+              "{} refused: the client speaks RTMPTE (C0 0x{}) but the upstream is declared"
+                  + " plain-only (upstream-accepts-rtmpe=false)",
+              TunnelSession.this,
+              Integer.toHexString(slice.get(slice.position()) & 0xFF));
+          closeLocked(CloseReason.RTMPE_REFUSED, after);
+        }
         if (state != State.OPEN || upstreamEnded) {
           upstream = null; // nowhere to go; the reply will still carry what the client is owed
         } else {
@@ -219,6 +238,7 @@ public final class TunnelSession implements UpstreamListener {
           bytesUpstream += slice.remaining();
         }
       }
+      runAll(after);
       if (upstream == null) {
         next.run();
         return;
@@ -471,7 +491,8 @@ public final class TunnelSession implements UpstreamListener {
   }
 
   /** Called periodically by the registry: inactivity, sequence gaps and stalled writes. */
-  void checkTimers(long now) {
+  @Override
+  public void checkTimers(long now) {
     CloseReason reason = null;
     synchronized (this) {
       if (state != State.OPEN) {
@@ -493,7 +514,13 @@ public final class TunnelSession implements UpstreamListener {
     }
   }
 
+  private boolean refusesRtmpe(ByteBuffer firstSlice) {
+    return !settings.upstreamAcceptsRtmpe()
+        && FirstBytes.classify(firstSlice) == FirstBytes.Kind.RTMPE;
+  }
+
   /** Ends the session once: answers every waiting request, closes the upstream, reports. */
+  @Override
   public void close(CloseReason reason) {
     List<Runnable> after = new ArrayList<>();
     synchronized (this) {
@@ -538,11 +565,12 @@ public final class TunnelSession implements UpstreamListener {
     }
   }
 
-  /** A snapshot for the close log line and for tests. */
-  public synchronized Stats stats() {
+  @Override
+  public synchronized SessionStats stats() {
     long end = state == State.CLOSED ? closedNanos : System.nanoTime();
-    return new Stats(
+    return new SessionStats(
         id,
+        transport,
         client,
         (end - openedNanos) / 1_000_000,
         bytesUpstream,
@@ -556,19 +584,8 @@ public final class TunnelSession implements UpstreamListener {
     return state == State.CLOSED;
   }
 
-  /** Counters of one session. */
-  public record Stats(
-      String id,
-      String client,
-      long durationMillis,
-      long bytesUpstream,
-      long bytesDownstream,
-      long requests,
-      int bufferedDownstream,
-      CloseReason closeReason) {}
-
   @Override
   public String toString() {
-    return "session " + id + " (" + client + ")";
+    return transport + " session " + id + " (" + client + ")";
   }
 }

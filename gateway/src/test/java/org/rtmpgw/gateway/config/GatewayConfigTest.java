@@ -13,7 +13,8 @@ class GatewayConfigTest {
   void defaultsMatchTheDocumentedValues() {
     GatewayConfig c = GatewayConfig.defaults();
     assertThat(c.upstream()).isEqualTo(new HostPort("127.0.0.1", 1935));
-    assertThat(c.listen()).isEqualTo(new HostPort("0.0.0.0", 8080));
+    assertThat(c.listen()).containsExactly(new HostPort("0.0.0.0", 8080));
+    assertThat(c.listenTls()).containsExactly(new HostPort("0.0.0.0", 8443));
     assertThat(c.idleHold()).isEqualTo(Duration.ofMillis(100));
     assertThat(c.sessionInactivityTimeout()).isEqualTo(Duration.ofSeconds(30));
     assertThat(c.identStatus()).isEqualTo(404);
@@ -53,7 +54,7 @@ class GatewayConfigTest {
   void upstreamPortZeroIsRefusedButListenPortZeroIsAllowed() throws Exception {
     assertThatThrownBy(() -> GatewayConfig.fromValues(Map.of("upstream", "127.0.0.1:0")))
         .hasMessageContaining("port 0");
-    assertThat(GatewayConfig.fromValues(Map.of("listen", "127.0.0.1:0")).listen().port()).isZero();
+    assertThat(GatewayConfig.fromValues(Map.of("listen", "127.0.0.1:0")).listen().get(0).port()).isZero();
   }
 
   @Test

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.rtmpgw.gateway.session.SessionStats;
 import org.rtmpgw.gateway.session.TunnelSession;
 import org.rtmpgw.gateway.testing.Bytes;
 import org.rtmpgw.gateway.testing.FakeRtmpUpstream;
@@ -192,7 +193,7 @@ class SequenceOverHttpTest extends GatewayTestBase {
     assertThat(ra.status()).isEqualTo(200);
     assertThat(ra.body()).containsExactly(0x01, 10, 11, 12);
     assertThat(rb.body()).as("retry answered with the very same bytes").isEqualTo(ra.body());
-    TunnelSession.Stats stats = g.session(s.id()).stats();
+    SessionStats stats = g.session(s.id()).stats();
     assertThat(stats.bytesDownstream()).as("the data was taken from the buffer once").isEqualTo(3);
     assertThat(stats.bufferedDownstream()).isZero();
   }

@@ -21,6 +21,7 @@ public final class RunningGateway implements AutoCloseable {
     Map<String, String> values = new HashMap<>();
     values.put("upstream", upstream);
     values.put("listen", "127.0.0.1:0");
+    values.put("listen-tls", "");
     values.putAll(overrides);
     GatewayServer server = new GatewayServer(GatewayConfig.defaults().with(values));
     server.start();

@@ -40,7 +40,8 @@ final class GatewayProcess implements AutoCloseable {
     Files.createDirectories(logDir);
     Path log = logDir.resolve("gateway-" + port + ".log");
     List<String> command = new ArrayList<>(List.of("java", "-jar", jar.toString(),
-        "--upstream", "127.0.0.1:" + upstreamPort, "--listen", "127.0.0.1:" + port));
+        "--upstream", "127.0.0.1:" + upstreamPort, "--listen", "127.0.0.1:" + port,
+        "--listen-tls", ""));
     command.addAll(List.of(extraArgs));
     Process p = new ProcessBuilder(command)
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))

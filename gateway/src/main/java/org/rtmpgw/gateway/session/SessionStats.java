@@ -1,0 +1,16 @@
+package org.rtmpgw.gateway.session;
+
+/**
+ * Counters of one session. {@code requests} counts RTMPT requests (0 for raw connections);
+ * {@code bufferedDownstream} is what was read from the upstream but not yet delivered.
+ */
+public record SessionStats(
+    String id,
+    Transport transport,
+    String client,
+    long durationMillis,
+    long bytesUpstream,
+    long bytesDownstream,
+    long requests,
+    int bufferedDownstream,
+    CloseReason closeReason) {}
