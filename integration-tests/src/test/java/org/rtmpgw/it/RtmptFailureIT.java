@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.rtmpgw.gateway.config.GatewayConfig;
 import org.rtmpgw.gateway.server.GatewayServer;
 import org.rtmpgw.gateway.session.CloseReason;
-import org.rtmpgw.gateway.session.TunnelSession;
+import org.rtmpgw.gateway.session.GatewaySession;
 import org.rtmpgw.it.harness.FreePorts;
 import org.rtmpgw.it.harness.Media;
 import org.rtmpgw.it.harness.NginxRtmp;
@@ -180,13 +180,13 @@ class RtmptFailureIT {
       // plays far longer than the test lasts: it must be killed, not end by itself
       PeerProcess player = peers.play(url, dir.resolve("ffmpeg-play.flv"), 60);
 
-      AtomicReference<TunnelSession> session = new AtomicReference<>();
+      AtomicReference<GatewaySession> session = new AtomicReference<>();
       boolean receiving =
           Poll.until(
               CONNECT_TIMEOUT,
               POLL,
               () -> {
-                List<TunnelSession> live = watch.sample();
+                List<GatewaySession> live = watch.sample();
                 if (live.size() != 1) {
                   return false;
                 }

@@ -20,7 +20,7 @@ import org.rtmpgw.gateway.config.GatewayConfig;
 import org.rtmpgw.gateway.server.GatewayServer;
 import org.rtmpgw.gateway.session.CloseReason;
 import org.rtmpgw.gateway.session.SessionStats;
-import org.rtmpgw.gateway.session.TunnelSession;
+import org.rtmpgw.gateway.session.GatewaySession;
 import org.rtmpgw.it.harness.FrameCounter;
 import org.rtmpgw.it.harness.FrameCounter.Frames;
 import org.rtmpgw.it.harness.Media;
@@ -116,11 +116,11 @@ class RtmptPlaybackIT {
           .as(() -> "live/a never published through the gateway\n" + diagnostics(peers, watch))
           .isTrue();
       // Only the publisher is connected yet: its session is the one the registry holds.
-      List<TunnelSession> beforePlayer = watch.sample();
+      List<GatewaySession> beforePlayer = watch.sample();
       assertThat(beforePlayer)
           .as(() -> "sessions while only the publisher runs\n" + diagnostics(peers, watch))
           .hasSize(1);
-      TunnelSession publisherSession = beforePlayer.get(0);
+      GatewaySession publisherSession = beforePlayer.get(0);
 
       PeerProcess player = peers.play(url, out, FFMPEG_PLAY_SECONDS);
       assertThat(Poll.until(CONNECT_TIMEOUT, POLL, () -> watch.maxConcurrent() >= 2))
@@ -309,7 +309,7 @@ class RtmptPlaybackIT {
   }
 
   private static void assertAllClosedBy(CloseReason reason, Peers peers, SessionWatch watch) {
-    for (TunnelSession session : watch.seen()) {
+    for (GatewaySession session : watch.seen()) {
       assertThat(session.stats().closeReason())
           .as(() -> "close reason of " + session + "\n" + diagnostics(peers, watch))
           .isEqualTo(reason);

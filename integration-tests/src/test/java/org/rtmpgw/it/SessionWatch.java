@@ -11,15 +11,17 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.rtmpgw.gateway.session.TunnelRegistry;
-import org.rtmpgw.gateway.session.TunnelSession;
+import org.rtmpgw.gateway.session.GatewaySession;
+import org.rtmpgw.gateway.session.SessionStats;
+import org.rtmpgw.gateway.session.Transport;
 import org.rtmpgw.it.harness.Poll;
 
 /**
  * Samples an in-process gateway's {@link TunnelRegistry} every few milliseconds while a test runs:
  * the largest number of concurrent sessions, and every session object ever seen.
  *
- * <p>The registry forgets a session when it closes, but the {@link TunnelSession} object keeps its
- * {@link TunnelSession.Stats} (close reason included), so holding on to the objects seen lets a
+ * <p>The registry forgets a session when it closes, but the {@link GatewaySession} object keeps its
+ * {@link SessionStats} (close reason included), so holding on to the objects seen lets a
  * test assert why each session ended without capturing log output.
  *
  * <p>Thread-safety: sampling runs on one daemon thread; the query methods may be called from any
@@ -34,9 +36,9 @@ final class SessionWatch implements AutoCloseable {
   private final AtomicInteger maxConcurrent = new AtomicInteger();
 
   /** Guarded by itself; insertion order = order of first sight. */
-  private final Set<TunnelSession> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+  private final Set<GatewaySession> seen = Collections.newSetFromMap(new IdentityHashMap<>());
 
-  private final List<TunnelSession> order = new ArrayList<>();
+  private final List<GatewaySession> order = new ArrayList<>();
 
   private SessionWatch(TunnelRegistry registry) {
     this.registry = registry;
@@ -56,11 +58,12 @@ final class SessionWatch implements AutoCloseable {
   }
 
   /** Takes one sample now (also called by the sampler thread); returns the live sessions. */
-  List<TunnelSession> sample() {
-    List<TunnelSession> live = registry.sessions();
+  List<GatewaySession> sample() {
+    List<GatewaySession> live = new ArrayList<>(registry.sessions());
+    live.addAll(registry.rawSessions());
     maxConcurrent.accumulateAndGet(live.size(), Math::max);
     synchronized (seen) {
-      for (TunnelSession s : live) {
+      for (GatewaySession s : live) {
         if (seen.add(s)) {
           order.add(s);
         }
@@ -73,8 +76,17 @@ final class SessionWatch implements AutoCloseable {
     return maxConcurrent.get();
   }
 
+  /** The transports of every session seen so far. */
+  Set<Transport> transportsSeen() {
+    Set<Transport> transports = java.util.EnumSet.noneOf(Transport.class);
+    for (GatewaySession s : seen()) {
+      transports.add(s.transport());
+    }
+    return transports;
+  }
+
   /** Every session seen so far, in order of first sight. */
-  List<TunnelSession> seen() {
+  List<GatewaySession> seen() {
     synchronized (seen) {
       return List.copyOf(order);
     }
@@ -89,12 +101,14 @@ final class SessionWatch implements AutoCloseable {
   String describe() {
     StringBuilder sb = new StringBuilder();
     sb.append("=== gateway sessions: registry size ")
-        .append(registry.size())
+        .append(registry.size() + registry.rawSize())
         .append(", max concurrent seen ")
         .append(maxConcurrent())
         .append('\n');
-    for (TunnelSession s : seen()) {
-      sb.append("    ").append(s.isClosed() ? "closed " : "live   ").append(s.stats()).append('\n');
+    for (GatewaySession s : seen()) {
+      SessionStats stats = s.stats();
+      sb.append("    ").append(stats.closeReason() != null ? "closed " : "live   ").append(stats);
+      sb.append('\n');
     }
     return sb.toString();
   }

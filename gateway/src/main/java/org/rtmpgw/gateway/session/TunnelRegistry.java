@@ -1,6 +1,7 @@
 package org.rtmpgw.gateway.session;
 
 import java.security.SecureRandom;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -9,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.rtmpgw.gateway.config.GatewayConfig;
 import org.rtmpgw.gateway.config.HostPort;
 import org.rtmpgw.gateway.upstream.UpstreamConnector;
@@ -39,6 +41,7 @@ public final class TunnelRegistry {
   private final ScheduledThreadPoolExecutor timer;
   private final Map<String, TunnelSession> sessions = new ConcurrentHashMap<>();
   private final Map<String, GatewaySession> rawSessions = new ConcurrentHashMap<>();
+  private final Map<CloseReason, AtomicLong> closedByReason = new EnumMap<>(CloseReason.class);
   private volatile boolean shuttingDown;
 
   public TunnelRegistry(GatewayConfig config) {
@@ -46,6 +49,9 @@ public final class TunnelRegistry {
     this.settings = SessionSettings.from(config);
     this.connector = new UpstreamConnector(config.upstreamConnectTimeout());
     this.ids = new SessionIdGenerator(new SecureRandom(), config.nodeId());
+    for (CloseReason reason : CloseReason.values()) {
+      closedByReason.put(reason, new AtomicLong());
+    }
     this.timer =
         new ScheduledThreadPoolExecutor(
             1,
@@ -144,6 +150,11 @@ public final class TunnelRegistry {
     return true;
   }
 
+  /** Sessions (of every transport) closed so far for {@code reason}. */
+  public long closedCount(CloseReason reason) {
+    return closedByReason.get(reason).get();
+  }
+
   /** Live raw (RTMP/RTMPS) sessions. */
   public int rawSize() {
     return rawSessions.size();
@@ -188,6 +199,9 @@ public final class TunnelRegistry {
       return; // never registered (refused during shutdown) or already recorded
     }
     SessionStats s = session.stats();
+    if (s.closeReason() != null) {
+      closedByReason.get(s.closeReason()).incrementAndGet();
+    }
     LOG.info(
         "session closed id={} transport={} client={} upstream={} duration={}ms bytes_up={}"
             + " bytes_down={} undelivered={} requests={} reason={}",

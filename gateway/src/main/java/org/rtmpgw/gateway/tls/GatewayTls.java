@@ -149,10 +149,12 @@ public final class GatewayTls implements AutoCloseable {
     factory.setSNISelector(new DefaultCertificateSniSelector(factory));
     if (!settings.tls13SessionTickets()) {
       // librtmp (rtmpdump) breaks when a TLS 1.3 server sends a NewSessionTicket after the
-      // handshake. The JDK has no switch for that, but sends no ticket when the session timeout
-      // exceeds the 7-day maximum ticket lifetime, so that is how tickets are turned off. TLS 1.3
-      // stays on for other clients; TLS 1.2 session-id resumption is unaffected.
+      // handshake. The JDK has no switch for that (jdk.tls.server.newSessionTicketCount only
+      // arrived after 17), but sends no ticket when the session timeout exceeds the 7-day maximum
+      // ticket lifetime, so that is how tickets are turned off. TLS 1.3 stays on for other
+      // clients; TLS 1.2 session-id resumption keeps working.
       factory.setSslSessionTimeout(MAX_TICKET_LIFETIME_SECONDS + 1);
+      Tls12SessionTickets.disableStatelessTickets();
     }
     return factory;
   }
