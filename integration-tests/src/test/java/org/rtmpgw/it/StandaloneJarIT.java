@@ -62,7 +62,8 @@ class StandaloneJarIT {
   /** The close line the registry logs for every session. */
   private static final Pattern SESSION_CLOSED =
       Pattern.compile(
-          "session closed id=(\\S+) client=127\\.0\\.0\\.1:\\d+ upstream=(\\S+) duration=\\d+ms"
+          "session closed id=(\\S+) transport=(\\S+) client=127\\.0\\.0\\.1:\\d+ upstream=(\\S+)"
+              + " duration=\\d+ms"
               + " bytes_up=(\\d+) bytes_down=(\\d+) undelivered=\\d+ requests=(\\d+) reason=(\\S+)");
 
   @TempDir(cleanup = CleanupMode.ON_SUCCESS)
@@ -115,14 +116,24 @@ class StandaloneJarIT {
 
     PeerProcess gateway = null;
     int port = -1;
+    int tlsPort = -1;
     String failures = "";
+    Path config = dir.resolve("etc").resolve("gateway.properties");
+    Files.createDirectories(config.getParent());
     for (int attempt = 0; attempt < START_ATTEMPTS && gateway == null; attempt++) {
       port = FreePorts.loopback();
+      tlsPort = FreePorts.loopback();
+      // no certificate configured: the jar generates one beside this file
+      Files.writeString(
+          config,
+          "upstream = " + upstream + "\nlisten = 127.0.0.1:" + port + "\nlisten-tls = 127.0.0.1:"
+              + tlsPort + "\n");
       PeerProcess candidate =
-          PeerProcess.start(
-              "gateway-jar", dir, java("--upstream", upstream, "--listen", "127.0.0.1:" + port));
+          PeerProcess.start("gateway-jar", dir, java("--config", config.toString()));
       int p = port;
-      boolean up = Poll.until(LISTEN_TIMEOUT, POLL, () -> !candidate.isAlive() || accepts(p));
+      int t = tlsPort;
+      boolean up =
+          Poll.until(LISTEN_TIMEOUT, POLL, () -> !candidate.isAlive() || (accepts(p) && accepts(t)));
       if (up && candidate.isAlive()) {
         gateway = candidate;
       } else {
@@ -144,6 +155,9 @@ class StandaloneJarIT {
                       + peers.describeAll())
           .isTrue();
       PeerProcess player = peers.rtmpdumpPlay(url, out, RTMPDUMP_PLAY_SECONDS);
+      Path rtmpsOut = dir.resolve("ffmpeg-rtmps-play.flv");
+      PeerProcess rtmpsPlayer =
+          peers.play("rtmps://127.0.0.1:" + tlsPort + "/live/j", rtmpsOut, RTMPDUMP_PLAY_SECONDS);
 
       OptionalInt playerExit = player.awaitExit(Duration.ofSeconds(RTMPDUMP_PLAY_SECONDS + 15));
       OptionalInt publisherExit = publisher.awaitExit(Duration.ofSeconds(MEDIA_SECONDS + 20));
@@ -155,6 +169,24 @@ class StandaloneJarIT {
       assertThat(publisherExit)
           .as(() -> "ffmpeg publisher exit status\n" + jarProcess.describe() + peers.describeAll())
           .hasValue(0);
+
+      assertThat(rtmpsPlayer.awaitExit(Duration.ofSeconds(RTMPDUMP_PLAY_SECONDS + 25)))
+          .as(() -> "ffmpeg rtmps player exit status\n" + jarProcess.describe() + peers.describeAll())
+          .hasValue(0);
+      Frames rtmpsFrames = FrameCounter.count(rtmpsOut);
+      System.out.printf("StandaloneJarIT ffmpeg via jar over rtmps: %s%n", rtmpsFrames);
+      assertThat(rtmpsFrames.video())
+          .as(() -> "rtmps video frames " + rtmpsFrames + "\n" + jarProcess.describe())
+          .isGreaterThanOrEqualTo(MIN_VIDEO_FRAMES);
+      assertThat(rtmpsFrames.audio())
+          .as(() -> "rtmps audio frames " + rtmpsFrames + "\n" + jarProcess.describe())
+          .isGreaterThanOrEqualTo(MIN_AUDIO_FRAMES);
+      Path generatedCert = config.getParent().resolve("gateway-selfsigned.crt.pem");
+      assertThat(generatedCert).as("certificate generated beside the config").isRegularFile();
+      assertThat(config.getParent().resolve("gateway-selfsigned.key.pem")).isRegularFile();
+      assertThat(Files.readString(jarProcess.stderrLog(), StandardCharsets.UTF_8))
+          .as("the generated certificate's SHA-256 fingerprint is logged")
+          .containsPattern("SHA-256 fingerprint ([0-9A-F]{2}:){31}[0-9A-F]{2}");
 
       Frames frames = FrameCounter.count(out);
       System.out.printf("StandaloneJarIT rtmpdump via jar: %s%n", frames);
@@ -201,11 +233,13 @@ class StandaloneJarIT {
       String log = Files.readString(jarProcess.stderrLog(), StandardCharsets.UTF_8);
       List<String> closed = new ArrayList<>();
       List<String> reasons = new ArrayList<>();
+      List<String> transports = new ArrayList<>();
       Matcher m = SESSION_CLOSED.matcher(log);
       while (m.find()) {
         closed.add(m.group());
-        reasons.add(m.group(6));
-        assertThat(m.group(2)).as(m.group()).isEqualTo(upstream);
+        reasons.add(m.group(7));
+        transports.add(m.group(2));
+        assertThat(m.group(3)).as(m.group()).isEqualTo(upstream);
       }
       System.out.printf(
           "StandaloneJarIT SIGTERM: exit %s after %d ms; session lines:%n  %s%n",
@@ -216,11 +250,14 @@ class StandaloneJarIT {
       assertThat(jarExit).as(jarProcess::describe).isPresent();
       assertThat(jarExit.getAsInt()).as(jarProcess::describe).isIn(0, 143);
       assertThat(stopMs).as(jarProcess::describe).isLessThan(STOP_TIMEOUT.toMillis());
-      // publisher and player closed their sessions; the raw session was closed by the shutdown
-      assertThat(closed).as(jarProcess::describe).hasSize(3);
+      // publisher and players closed their sessions; the last RTMPT one was closed by the shutdown
+      assertThat(closed).as(jarProcess::describe).hasSize(4);
       assertThat(reasons)
           .as(jarProcess::describe)
-          .containsExactlyInAnyOrder("client-close", "client-close", "shutdown");
+          .containsExactlyInAnyOrder("client-close", "client-close", "client-close", "shutdown");
+      assertThat(transports)
+          .as(jarProcess::describe)
+          .containsExactlyInAnyOrder("rtmpt", "rtmpt", "rtmps", "rtmpt");
       assertThat(log)
           .as(jarProcess::describe)
           .contains("session closed id=" + openId + " ")

@@ -57,6 +57,23 @@ class EndToEndBench {
           ? new String[0]
           : System.getProperty("bench.gatewayArgs").trim().split("\\s+");
 
+  /** Parts to run (publish, pull, live, rtmps), comma-separated; empty for all. */
+  private static final List<String> ONLY =
+      Arrays.stream(System.getProperty("bench.only", "").split(","))
+          .map(String::trim)
+          .filter(s -> !s.isEmpty())
+          .toList();
+
+  /** TLS versions the RTMPS publish is measured at; each pinned on stunnel and gateway alike. */
+  private static final List<String> TLS_VERSIONS =
+      Arrays.stream(System.getProperty("bench.tls", "TLSv1.3,TLSv1.2").split(","))
+          .map(String::trim)
+          .filter(s -> !s.isEmpty())
+          .toList();
+
+  /** Warm-up transfers over raw RTMP through the TLS run's gateway (its rtmps warm-up comes first). */
+  private static final int RAW_WARMUP = 3;
+
   private static Path work;
   private static Path jar;
   private static NginxRtmp nginx;
@@ -78,6 +95,7 @@ class EndToEndBench {
     report.append("- machine: ").append(Runtime.getRuntime().availableProcessors())
         .append(" cores, ").append(cpuModel()).append('\n');
     report.append("- java: ").append(System.getProperty("java.version")).append('\n');
+    report.append("- parts: ").append(ONLY.isEmpty() ? "all" : String.join(", ", ONLY)).append('\n');
     report.append("- extra gateway flags: ").append(String.join(" ", GATEWAY_ARGS)).append('\n');
     report.append("- rounds per throughput figure: ").append(ROUNDS)
         .append(" (medians; direct and RTMPT alternate), after ").append(WARMUP)
@@ -100,6 +118,7 @@ class EndToEndBench {
   @Test
   @Order(1)
   void publishThroughput() throws Exception {
+    assumeTrue(selected("publish"), "not in bench.only");
     Path big = BenchMedia.highBitrate();
     double mb = Files.size(big) / 1e6;
     try (GatewayProcess gw = GatewayProcess.start(jar, work, nginx.rtmpPort(), GATEWAY_ARGS)) {
@@ -121,6 +140,7 @@ class EndToEndBench {
   @Test
   @Order(2)
   void pullThroughput() throws Exception {
+    assumeTrue(selected("pull"), "not in bench.only");
     double mb = Files.size(BenchMedia.highBitrate()) / 1e6;
     try (GatewayProcess gw = GatewayProcess.start(jar, work, nginx.rtmpPort(), GATEWAY_ARGS)) {
       List<Double> direct = new ArrayList<>();
@@ -141,6 +161,7 @@ class EndToEndBench {
   @Test
   @Order(3)
   void livePlayers() throws Exception {
+    assumeTrue(selected("live"), "not in bench.only");
     report.append("\n## Live ~2 Mbit/s stream: added per-packet latency, request rate, gateway CPU\n\n");
     report.append("Each row: one publisher (ffmpeg -re, direct RTMP to nginx-rtmp), one player of the ")
         .append("given client directly and one through a fresh gateway process with the given ")

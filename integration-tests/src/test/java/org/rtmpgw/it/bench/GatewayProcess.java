@@ -20,70 +20,147 @@ import org.rtmpgw.it.harness.FreePorts;
 final class GatewayProcess implements AutoCloseable {
   private static final Pattern CLOSED =
       Pattern.compile("session closed id=(\\S+) .* duration=(\\d+)ms bytes_up=(\\d+) bytes_down=(\\d+) undelivered=\\d+ requests=(\\d+) reason=(\\S+)");
-  private static final long CLOCK_TICKS_PER_SECOND = 100;
 
   private final Process process;
   private final int port;
+  private final int tlsPort;
   private final Path log;
 
   record ClosedSession(String id, long durationMillis, long bytesUp, long bytesDown, long requests, String reason) {}
 
-  private GatewayProcess(Process process, int port, Path log) {
+  /**
+   * How a gateway is started beyond its plain listener: JVM flags and a TLS listener. Without
+   * {@link #tlsGenerated} or {@link #tlsPem} the gateway has no TLS listener.
+   */
+  static final class Options {
+    private final List<String> jvmArgs = new ArrayList<>();
+    private final List<String> gatewayArgs = new ArrayList<>();
+    private final List<String> tlsArgs = new ArrayList<>();
+
+    /** Plain listener only, with these extra gateway flags. */
+    static Options of(String... gatewayArgs) {
+      Options o = new Options();
+      o.gatewayArgs.addAll(List.of(gatewayArgs));
+      return o;
+    }
+
+    /** Flags for the gateway's JVM, before {@code -jar}. */
+    Options jvm(String... flags) {
+      jvmArgs.addAll(List.of(flags));
+      return this;
+    }
+
+    /** A TLS listener on a free loopback port with a self-signed certificate generated into {@code dir}. */
+    Options tlsGenerated(Path dir) {
+      tlsArgs.clear();
+      tlsArgs.addAll(List.of("--tls-generated-dir", dir.toString()));
+      return this;
+    }
+
+    /** A TLS listener on a free loopback port serving this PEM certificate chain and key. */
+    Options tlsPem(Path certFile, Path keyFile) {
+      tlsArgs.clear();
+      tlsArgs.addAll(List.of("--tls-cert-files", certFile.toString(), "--tls-key-files", keyFile.toString()));
+      return this;
+    }
+
+    boolean tls() {
+      return !tlsArgs.isEmpty();
+    }
+  }
+
+  private GatewayProcess(Process process, int port, int tlsPort, Path log) {
     this.process = process;
     this.port = port;
+    this.tlsPort = tlsPort;
     this.log = log;
   }
 
   static GatewayProcess start(Path jar, Path logDir, int upstreamPort, String... extraArgs)
       throws IOException, InterruptedException {
+    return start(jar, logDir, upstreamPort, Options.of(extraArgs));
+  }
+
+  static GatewayProcess start(Path jar, Path logDir, int upstreamPort, Options options)
+      throws IOException, InterruptedException {
     int port = FreePorts.loopback();
+    int tlsPort = -1;
+    if (options.tls()) {
+      do {
+        tlsPort = FreePorts.loopback();
+      } while (tlsPort == port);
+    }
     Files.createDirectories(logDir);
     Path log = logDir.resolve("gateway-" + port + ".log");
-    List<String> command = new ArrayList<>(List.of("java", "-jar", jar.toString(),
+    List<String> command = new ArrayList<>(List.of("java"));
+    command.addAll(options.jvmArgs);
+    command.addAll(List.of("-jar", jar.toString(),
         "--upstream", "127.0.0.1:" + upstreamPort, "--listen", "127.0.0.1:" + port,
-        "--listen-tls", ""));
-    command.addAll(List.of(extraArgs));
+        "--listen-tls", options.tls() ? "127.0.0.1:" + tlsPort : ""));
+    command.addAll(options.tlsArgs);
+    command.addAll(options.gatewayArgs);
     Process p = new ProcessBuilder(command)
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
         .redirectErrorStream(true)
         .redirectOutput(log.toFile())
         .start();
-    GatewayProcess g = new GatewayProcess(p, port, log);
+    GatewayProcess g = new GatewayProcess(p, port, tlsPort, log);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < deadline) {
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+    while (System.nanoTime() < deadline && p.isAlive()) {
+      if (accepts(port) && (tlsPort < 0 || accepts(tlsPort))) {
         return g;
-      } catch (IOException e) {
-        if (!p.isAlive()) {
-          break;
-        }
-        Thread.sleep(100);
       }
+      Thread.sleep(100);
     }
     g.close();
     throw new IOException("gateway did not start; log:\n" + Files.readString(log));
+  }
+
+  private static boolean accepts(int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   int port() {
     return port;
   }
 
+  /** The TLS listener's port; only when started with a TLS option. */
+  int tlsPort() {
+    if (tlsPort < 0) {
+      throw new IllegalStateException("gateway started without a TLS listener");
+    }
+    return tlsPort;
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  Path log() {
+    return log;
+  }
+
   String rtmptUrl(String app, String stream) {
     return "rtmpt://127.0.0.1:" + port + "/" + app + "/" + stream;
   }
 
-  /** User + system CPU seconds used so far. */
-  double cpuSeconds() throws IOException {
-    return cpuTicks(Path.of("/proc/" + process.pid() + "/stat")) / (double) CLOCK_TICKS_PER_SECOND;
+  /** Raw RTMP to the plain listener (which serves RTMPT and RTMP on one port). */
+  String rtmpUrl(String app, String stream) {
+    return "rtmp://127.0.0.1:" + port + "/" + app + "/" + stream;
   }
 
-  /** utime + stime of a {@code /proc/.../stat} file, in clock ticks. */
-  private static long cpuTicks(Path stat) throws IOException {
-    String text = Files.readString(stat);
-    String[] f = text.substring(text.lastIndexOf(')') + 2).split(" ");
-    // fields after the command: state is f[0]; utime is field 14 overall, i.e. f[11]
-    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+  String rtmpsUrl(String app, String stream) {
+    return "rtmps://127.0.0.1:" + tlsPort() + "/" + app + "/" + stream;
+  }
+
+  /** User + system CPU seconds used so far. */
+  double cpuSeconds() throws IOException {
+    return ProcCpu.seconds(process.pid());
   }
 
   /**
@@ -100,13 +177,13 @@ final class GatewayProcess implements AutoCloseable {
           if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
             continue;
           }
-          ticks += cpuTicks(task.resolve("stat"));
+          ticks += ProcCpu.ticks(task.resolve("stat"));
         } catch (IOException e) {
           // the thread ended between listing and reading
         }
       }
     }
-    return ticks / (double) CLOCK_TICKS_PER_SECOND;
+    return ticks / (double) ProcCpu.CLOCK_TICKS_PER_SECOND;
   }
 
   List<ClosedSession> closedSessions() throws IOException {
