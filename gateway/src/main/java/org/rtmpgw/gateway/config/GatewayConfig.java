@@ -43,7 +43,12 @@ public record GatewayConfig(
     Path tlsGeneratedDir,
     Duration tlsReloadCheck,
     Duration tlsHandshakeTimeout,
-    boolean tls13SessionTickets) {
+    boolean tls13SessionTickets,
+    HostPort managementListen,
+    Duration drainTimeout,
+    Duration upstreamProbeInterval,
+    boolean accessLog,
+    String logLevel) {
 
   /** The configuration with every default. */
   public static GatewayConfig defaults() {
@@ -104,7 +109,12 @@ public record GatewayConfig(
             r.get(Setting.TLS_GENERATED_DIR, GatewayConfig::optionalPath, "a folder"),
             r.millis(Setting.TLS_RELOAD_CHECK_MS, 0, 3_600_000),
             r.millis(Setting.TLS_HANDSHAKE_TIMEOUT_MS, 100, 600_000),
-            r.get(Setting.TLS13_SESSION_TICKETS, GatewayConfig::bool, "true or false", false));
+            r.get(Setting.TLS13_SESSION_TICKETS, GatewayConfig::bool, "true or false", false),
+            r.get(Setting.MANAGEMENT_LISTEN, GatewayConfig::optionalHostPort, "host:port or empty"),
+            r.millis(Setting.DRAIN_TIMEOUT_MS, 0, 3_600_000),
+            r.millis(Setting.UPSTREAM_PROBE_INTERVAL_MS, 100, 600_000),
+            r.get(Setting.ACCESS_LOG, GatewayConfig::bool, "true or false", false),
+            r.get(Setting.LOG_LEVEL, GatewayConfig::logLevel, "error, warn, info, debug or trace", "info"));
     // listen port 0 is allowed on purpose: the server then binds an ephemeral port (tests)
     if (config.upstream != null && config.upstream.port() == 0) {
       problems.add("upstream: port 0 is not a valid destination");
@@ -178,6 +188,13 @@ public record GatewayConfig(
     m.put(Setting.TLS_RELOAD_CHECK_MS.key(), ms(tlsReloadCheck));
     m.put(Setting.TLS_HANDSHAKE_TIMEOUT_MS.key(), ms(tlsHandshakeTimeout));
     m.put(Setting.TLS13_SESSION_TICKETS.key(), Boolean.toString(tls13SessionTickets));
+    m.put(
+        Setting.MANAGEMENT_LISTEN.key(),
+        managementListen == null ? "" : managementListen.toString());
+    m.put(Setting.DRAIN_TIMEOUT_MS.key(), ms(drainTimeout));
+    m.put(Setting.UPSTREAM_PROBE_INTERVAL_MS.key(), ms(upstreamProbeInterval));
+    m.put(Setting.ACCESS_LOG.key(), Boolean.toString(accessLog));
+    m.put(Setting.LOG_LEVEL.key(), logLevel);
     return m;
   }
 
@@ -206,6 +223,18 @@ public record GatewayConfig(
 
   private static List<Path> paths(String s) {
     return items(s).stream().map(Path::of).toList();
+  }
+
+  private static HostPort optionalHostPort(String s) {
+    return s.isBlank() ? null : HostPort.parse(s.trim());
+  }
+
+  private static String logLevel(String s) {
+    String level = s.trim().toLowerCase(java.util.Locale.ROOT);
+    if (!List.of("error", "warn", "info", "debug", "trace").contains(level)) {
+      throw new IllegalArgumentException();
+    }
+    return level;
   }
 
   private static Path optionalPath(String s) {

@@ -106,7 +106,21 @@ public enum Setting {
   TLS13_SESSION_TICKETS(
       "tls13-session-tickets",
       "false",
-      "send TLS 1.3 session tickets; librtmp (rtmpdump) fails on them, so off by default");
+      "send TLS 1.3 session tickets; librtmp (rtmpdump) fails on them, so off by default"),
+  MANAGEMENT_LISTEN(
+      "management-listen",
+      "127.0.0.1:9935",
+      "listener for /metrics, /healthz, /readyz and POST /admin/drain (host:port; empty = none)"),
+  DRAIN_TIMEOUT_MS(
+      "drain-timeout-ms",
+      "30000",
+      "on SIGTERM or /admin/drain: how long running sessions may go on before they are closed"),
+  UPSTREAM_PROBE_INTERVAL_MS(
+      "upstream-probe-interval-ms",
+      "5000",
+      "how often /readyz checks that the upstream accepts connections"),
+  ACCESS_LOG("access-log", "false", "log every RTMPT request (noisy: several per second per client)"),
+  LOG_LEVEL("log-level", "info", "error, warn, info, debug or trace");
 
   private final String key;
   private final String defaultValue;
