@@ -15,7 +15,6 @@ import org.rtmpgw.gateway.config.HostPort;
 import org.rtmpgw.gateway.metrics.RefusalCounters;
 import org.rtmpgw.gateway.rtmpt.RtmptServlet;
 import org.rtmpgw.gateway.session.TunnelRegistry;
-import org.rtmpgw.gateway.tls.CertificateInfo;
 import org.rtmpgw.gateway.tls.GatewayTls;
 import org.rtmpgw.gateway.tls.PemPair;
 import org.rtmpgw.gateway.tls.TlsSettings;
@@ -95,10 +94,7 @@ public final class GatewayServer {
                 t.setDaemon(true);
                 return t;
               });
-      gatewayTls.startWatching(certificateWatch);
-      for (CertificateInfo certificate : gatewayTls.certificates()) {
-        LOG.info("TLS certificate {}", certificate);
-      }
+      gatewayTls.startWatching(certificateWatch); // the certificates were logged when loaded
     }
     for (ServerConnector c : plain) {
       LOG.info("plain listener on {}:{} (RTMPT, RTMP)", c.getHost(), c.getLocalPort());

@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * it. Each settled state is reported once: a broken set is retried when the files change again.
  *
  * <p>Polling rather than a {@code WatchService}: it sees symlink swaps in other directories (the
- * link's target changes, not the watched directory), works on network and container file
- * systems without inotify, and costs a few stat calls per interval.
+ * link's target changes, not the watched directory), works on network and container file systems
+ * without inotify, and costs a few stat calls per interval.
  */
 final class CertificateFileWatcher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CertificateFileWatcher.class);
@@ -33,11 +33,12 @@ final class CertificateFileWatcher implements AutoCloseable {
   private ScheduledFuture<?> task;
 
   /**
-   * @param baseline the files' stamps taken just before they were read, so a change made while
-   *     they were being read is still noticed
+   * @param baseline the files' stamps taken just before they were read, so a change made while they
+   *     were being read is still noticed
    * @param onSettledChange runs on the scheduler's thread, never twice at the same time
    */
-  CertificateFileWatcher(List<Path> files, Map<Path, FileStamp> baseline, Runnable onSettledChange) {
+  CertificateFileWatcher(
+      List<Path> files, Map<Path, FileStamp> baseline, Runnable onSettledChange) {
     this.files = List.copyOf(files);
     this.previousPoll = baseline;
     this.lastReported = baseline;

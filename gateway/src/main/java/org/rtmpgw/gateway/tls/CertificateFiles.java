@@ -23,7 +23,8 @@ final class CertificateFiles {
     try {
       long size = Files.size(file);
       if (size > MAX_BYTES) {
-        throw new TlsSetupException(file, "is " + size + " bytes, too large for a certificate file");
+        throw new TlsSetupException(
+            file, "is " + size + " bytes, too large for a certificate file");
       }
       byte[] bytes = Files.readAllBytes(file);
       if (bytes.length == 0 || isBlank(bytes)) {

@@ -13,8 +13,8 @@ import java.util.Set;
 import javax.net.ssl.KeyManagerFactory;
 
 /**
- * Everything served at one time: the certificates in configuration order (the first is the
- * default) and the files they were read from.
+ * Everything served at one time: the certificates in configuration order (the first is the default)
+ * and the files they were read from.
  */
 final class CertificateSet {
   /** The alias of the default certificate; Jetty serves it when SNI selects nothing. */
@@ -29,7 +29,9 @@ final class CertificateSet {
     this.certificates = List.copyOf(certificates);
   }
 
-  /** Reads the operator's PEM pairs, then the PKCS#12 entries, checking every key against its leaf. */
+  /**
+   * Reads the operator's PEM pairs, then the PKCS#12 entries, checking every key against its leaf.
+   */
   static CertificateSet loadConfigured(TlsSettings settings) throws TlsSetupException {
     List<ServedCertificate> served = new ArrayList<>();
     for (PemPair pair : settings.pemPairs()) {
@@ -83,7 +85,8 @@ final class CertificateSet {
           .init(store, password.toCharArray());
       return store;
     } catch (GeneralSecurityException | IOException e) {
-      throw new IllegalStateException("cannot build the in-memory key store: " + Messages.rootCause(e), e);
+      throw new IllegalStateException(
+          "cannot build the in-memory key store: " + Messages.rootCause(e), e);
     }
   }
 
@@ -93,6 +96,6 @@ final class CertificateSet {
       ServedCertificate served = certificates.get(i);
       infos.add(CertificateInfo.of(alias(i), served.leaf(), served.source()));
     }
-    return infos;
+    return List.copyOf(infos);
   }
 }

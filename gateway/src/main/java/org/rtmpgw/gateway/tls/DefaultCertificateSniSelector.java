@@ -16,8 +16,10 @@ import org.eclipse.jetty.util.ssl.X509;
  * sent, as by librtmp, or an unknown name) gets the default certificate, {@code cert-0}.
  *
  * <p>Jetty 12.1.14 itself answers such handshakes with {@link SniSelector#DELEGATE}, which hands
- * the choice to the JDK key manager; that picks any alias of the requested key type in hash
- * order, not the first configured one.
+ * the choice to the JDK key manager; that picks the first alias of the requested key type in its
+ * HashMap's order, not the first configured one (with 20 aliases it picks {@code cert-9}). Jetty
+ * only consults this selector when it has several host names to choose from; otherwise {@code
+ * setCertAlias(cert-0)} on the factory makes the same choice.
  *
  * <p>The JDK asks once per key type, in the client's order of preference (TLS 1.3 signature
  * schemes) or the server's cipher suite order (TLS 1.2). When it asks for a key type the default
@@ -35,19 +37,28 @@ final class DefaultCertificateSniSelector implements SniSelector {
 
   @Override
   public String sniSelect(
-      String keyType, Principal[] issuers, SSLSession session, String sniHost, Collection<X509> certificates)
+      String keyType,
+      Principal[] issuers,
+      SSLSession session,
+      String sniHost,
+      Collection<X509> certificates)
       throws SSLHandshakeException {
     String matched = factory.sniSelect(keyType, issuers, session, sniHost, certificates);
     if (!DELEGATE.equals(matched)) {
-      return matched; // an alias for the SNI host, or null: the host is served with another key type
+      // an alias for the SNI host, or null: that host's certificate has another key type
+      return matched;
     }
     String defaultAlias = CertificateSet.DEFAULT_ALIAS;
     if (certificates.stream().anyMatch(c -> defaultAlias.equals(c.getAlias()))) {
       return defaultAlias;
     }
     X509 defaultCertificate = factory.getX509(defaultAlias);
-    if (defaultCertificate != null
-        && clientAccepts(session, defaultCertificate.getCertificate().getPublicKey().getAlgorithm())) {
+    if (defaultCertificate == null) {
+      // Jetty leaves certificates with the keyCertSign usage out of SNI matching; the factory's
+      // cert alias (cert-0) still serves it when the key type fits
+      return DELEGATE;
+    }
+    if (clientAccepts(session, defaultCertificate.getCertificate().getPublicKey().getAlgorithm())) {
       return null; // the JDK will ask for the default's key type later
     }
     return certificates.stream()

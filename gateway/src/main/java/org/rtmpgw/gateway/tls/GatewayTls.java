@@ -21,9 +21,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class GatewayTls implements AutoCloseable {
   /**
-   * The JDK's {@code sun.security.ssl.NewSessionTicket.MAX_TICKET_LIFETIME}: a server whose
-   * session timeout is longer sends no NewSessionTicket ("Session timeout is too long. No ticket
-   * sent."). Same in JDK 17 and 25.
+   * The JDK's {@code sun.security.ssl.NewSessionTicket.MAX_TICKET_LIFETIME}: a server whose session
+   * timeout is longer sends no NewSessionTicket ("Session timeout is too long. No ticket sent.").
+   * Same in JDK 17 and 25.
    */
   static final int MAX_TICKET_LIFETIME_SECONDS = 604_800;
 
@@ -31,10 +31,13 @@ public final class GatewayTls implements AutoCloseable {
 
   private final TlsSettings settings;
   private final SslContextFactory.Server sslContextFactory;
+
   /** Protects the keys inside the in-memory key store only; it never leaves this process. */
   private final String keyStorePassword;
+
   /** Empty for the generated certificate, which nobody else changes. */
   private final List<Path> watchedFiles;
+
   private final Map<Path, FileStamp> baseline;
 
   private volatile KeyStore servedKeyStore;
@@ -45,7 +48,10 @@ public final class GatewayTls implements AutoCloseable {
   private boolean closed;
 
   private GatewayTls(
-      TlsSettings settings, CertificateSet certificates, List<Path> watchedFiles, Map<Path, FileStamp> baseline) {
+      TlsSettings settings,
+      CertificateSet certificates,
+      List<Path> watchedFiles,
+      Map<Path, FileStamp> baseline) {
     this.settings = settings;
     this.watchedFiles = watchedFiles;
     this.baseline = baseline;
@@ -55,7 +61,9 @@ public final class GatewayTls implements AutoCloseable {
     this.sslContextFactory = newSslContextFactory(settings, servedKeyStore, keyStorePassword);
   }
 
-  /** Loads (or generates) the certificates; the exception's message names the file and the problem. */
+  /**
+   * Loads (or generates) the certificates; the exception's message names the file and the problem.
+   */
   public static GatewayTls create(TlsSettings settings) throws TlsSetupException {
     Objects.requireNonNull(settings, "settings");
     if (!settings.hasConfiguredCertificates()) {
@@ -63,7 +71,8 @@ public final class GatewayTls implements AutoCloseable {
         throw new IllegalArgumentException(
             "no PEM pair, no PKCS#12 file and no directory for a generated certificate");
       }
-      CertificateSet generated = SelfSignedCertificate.loadOrGenerate(settings.generatedCertificateDir());
+      CertificateSet generated =
+          SelfSignedCertificate.loadOrGenerate(settings.generatedCertificateDir());
       return new GatewayTls(settings, generated, List.of(), Map.of());
     }
     List<Path> files = CertificateSet.configuredFiles(settings);
@@ -116,8 +125,8 @@ public final class GatewayTls implements AutoCloseable {
   }
 
   /**
-   * Why the last reload attempt was rejected (the old certificates are still served), or empty
-   * when the last attempt succeeded or there was none. For health checks.
+   * Why the last reload attempt was rejected (the old certificates are still served), or empty when
+   * the last attempt succeeded or there was none. For health checks.
    */
   public Optional<String> lastReloadFailure() {
     return Optional.ofNullable(lastReloadFailure);
@@ -149,11 +158,12 @@ public final class GatewayTls implements AutoCloseable {
     factory.setSNISelector(new DefaultCertificateSniSelector(factory));
     if (!settings.tls13SessionTickets()) {
       // librtmp (rtmpdump) breaks when a TLS 1.3 server sends a NewSessionTicket after the
-      // handshake. The JDK has no switch for that (jdk.tls.server.newSessionTicketCount only
-      // arrived after 17), but sends no ticket when the session timeout exceeds the 7-day maximum
-      // ticket lifetime, so that is how tickets are turned off. TLS 1.3 stays on for other
-      // clients; TLS 1.2 session-id resumption keeps working.
+      // handshake. JDK 17 has no per-context switch for that (jdk.tls.server.newSessionTicketCount
+      // came later, and is JVM-wide), but sends no ticket when the session timeout exceeds the
+      // 7-day maximum ticket lifetime, so that is how tickets are turned off. TLS 1.3 stays on for
+      // other clients; TLS 1.2 session-id resumption keeps working.
       factory.setSslSessionTimeout(MAX_TICKET_LIFETIME_SECONDS + 1);
+      // the same timeout breaks the JDK's TLS 1.2 stateless tickets; see there
       Tls12SessionTickets.disableStatelessTickets();
     }
     return factory;
@@ -171,10 +181,11 @@ public final class GatewayTls implements AutoCloseable {
       return;
     }
     try {
-      sslContextFactory.reload(f -> {
-        f.setKeyStore(nextKeyStore);
-        f.setKeyStorePassword(keyStorePassword);
-      });
+      sslContextFactory.reload(
+          f -> {
+            f.setKeyStore(nextKeyStore);
+            f.setKeyStorePassword(keyStorePassword);
+          });
     } catch (Exception e) {
       rejectReload("Jetty refused the new certificates: " + Messages.rootCause(e));
       restoreServedKeyStore();
@@ -188,17 +199,21 @@ public final class GatewayTls implements AutoCloseable {
 
   private void rejectReload(String reason) {
     lastReloadFailure = reason;
-    LOG.warn("TLS certificate files changed but cannot be used; still serving the previous certificates: {}", reason);
+    LOG.warn(
+        "TLS certificate files changed but cannot be used; still serving the previous certificates:"
+            + " {}",
+        reason);
   }
 
   /** A failed Jetty reload may leave the factory without a context; put the working set back. */
   private void restoreServedKeyStore() {
     KeyStore previous = servedKeyStore;
     try {
-      sslContextFactory.reload(f -> {
-        f.setKeyStore(previous);
-        f.setKeyStorePassword(keyStorePassword);
-      });
+      sslContextFactory.reload(
+          f -> {
+            f.setKeyStore(previous);
+            f.setKeyStorePassword(keyStorePassword);
+          });
     } catch (Exception e) {
       LOG.error("Could not restore the previous TLS certificates: {}", Messages.rootCause(e), e);
     }
@@ -210,7 +225,11 @@ public final class GatewayTls implements AutoCloseable {
       String role = CertificateSet.DEFAULT_ALIAS.equals(info.alias()) ? " (default)" : "";
       LOG.info("{} {}{}: {}", what, info.alias(), role, info.describe());
       if (info.notAfter().isBefore(now)) {
-        LOG.warn("TLS certificate {} from {} expired at {}", info.alias(), info.source(), info.notAfter());
+        LOG.warn(
+            "TLS certificate {} from {} expired at {}",
+            info.alias(),
+            info.source(),
+            info.notAfter());
       }
     }
   }

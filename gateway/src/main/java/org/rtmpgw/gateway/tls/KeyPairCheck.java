@@ -9,8 +9,8 @@ import java.security.Signature;
 import java.security.cert.X509Certificate;
 
 /**
- * Checks that a private key belongs to a certificate by signing with the key and verifying with
- * the certificate's public key; this works alike for RSA and EC without extracting key numbers.
+ * Checks that a private key belongs to a certificate by signing with the key and verifying with the
+ * certificate's public key; this works alike for RSA and EC without extracting key numbers.
  */
 final class KeyPairCheck {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -32,7 +32,10 @@ final class KeyPairCheck {
       throw mismatch(
           keyFile,
           certificateFile,
-          "the key is " + key.getAlgorithm() + " but the certificate's key is " + publicKey.getAlgorithm());
+          "the key is "
+              + key.getAlgorithm()
+              + " but the certificate's key is "
+              + publicKey.getAlgorithm());
     }
     String algorithm = "EC".equals(key.getAlgorithm()) ? "SHA256withECDSA" : "SHA256withRSA";
     byte[] challenge = new byte[32];

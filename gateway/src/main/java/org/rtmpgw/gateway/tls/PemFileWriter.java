@@ -16,8 +16,10 @@ import java.util.Set;
 
 /** Writes PEM files whole (temporary file, then rename) so a reader never sees half a file. */
 final class PemFileWriter {
-  private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
-  private static final Set<PosixFilePermission> WORLD_READABLE = PosixFilePermissions.fromString("rw-r--r--");
+  private static final Set<PosixFilePermission> OWNER_ONLY =
+      PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> WORLD_READABLE =
+      PosixFilePermissions.fromString("rw-r--r--");
   private static final Base64.Encoder BASE64 =
       Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII));
 
@@ -37,19 +39,25 @@ final class PemFileWriter {
   }
 
   static String pem(String type, byte[] der) {
-    return "-----BEGIN " + type + "-----\n"
+    return "-----BEGIN "
+        + type
+        + "-----\n"
         + BASE64.encodeToString(der)
-        + "\n-----END " + type + "-----\n";
+        + "\n-----END "
+        + type
+        + "-----\n";
   }
 
-  private static void write(Path file, String text, Set<PosixFilePermission> mode) throws IOException {
+  private static void write(Path file, String text, Set<PosixFilePermission> mode)
+      throws IOException {
     Path dir = file.toAbsolutePath().getParent();
     boolean posix = dir.getFileSystem().supportedFileAttributeViews().contains("posix");
     // created with the final mode (temporary files start as owner-only on POSIX), so the key is
     // never readable by others, not even for a moment
     Path temporary =
         posix
-            ? Files.createTempFile(dir, ".tmp-", ".pem", PosixFilePermissions.asFileAttribute(OWNER_ONLY))
+            ? Files.createTempFile(
+                dir, ".tmp-", ".pem", PosixFilePermissions.asFileAttribute(OWNER_ONLY))
             : Files.createTempFile(dir, ".tmp-", ".pem");
     try {
       Files.writeString(temporary, text, StandardCharsets.US_ASCII);
@@ -57,7 +65,8 @@ final class PemFileWriter {
         Files.setPosixFilePermissions(temporary, mode);
       }
       try {
-        Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+            temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
       }

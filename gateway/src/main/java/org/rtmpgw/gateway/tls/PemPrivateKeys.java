@@ -19,9 +19,9 @@ import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
  * Reads an unencrypted private key in PKCS#8 ({@code BEGIN PRIVATE KEY}), PKCS#1 ({@code BEGIN RSA
  * PRIVATE KEY}) or SEC1 ({@code BEGIN EC PRIVATE KEY}) form.
  *
- * <p>BouncyCastle only parses the PEM structures; the key objects come from the JDK's own
- * providers ({@link JcaPEMKeyConverter} without a provider). BouncyCastle is never registered as a
- * JCE provider: in the shaded jar its signature is stripped, and JDKs refuse unsigned providers.
+ * <p>BouncyCastle only parses the PEM structures; the key objects come from the JDK's own providers
+ * ({@link JcaPEMKeyConverter} without a provider). BouncyCastle is never registered as a JCE
+ * provider: in the shaded jar its signature is stripped, and JDKs refuse unsigned providers.
  */
 final class PemPrivateKeys {
   private static final String ENCRYPTED =
@@ -53,7 +53,10 @@ final class PemPrivateKeys {
           // EC PARAMETERS blocks (a curve name or explicit curve) precede SEC1 keys and are
           // repeated inside the key itself; anything else is not what this file should hold
           throw new TlsSetupException(
-              file, "unexpected PEM content " + item.getClass().getSimpleName() + ", expected a private key");
+              file,
+              "unexpected PEM content "
+                  + item.getClass().getSimpleName()
+                  + ", expected a private key");
         }
         if (found != null) {
           if (key != null) {
@@ -69,7 +72,8 @@ final class PemPrivateKeys {
       throw new TlsSetupException(
           file,
           sawCertificate
-              ? "contains a certificate but no private key (are the certificate and key paths swapped?)"
+              ? "contains a certificate but no private key (are the certificate and key paths"
+                  + " swapped?)"
               : "no private key found (expected PEM 'BEGIN PRIVATE KEY', 'BEGIN RSA PRIVATE KEY' or"
                   + " 'BEGIN EC PRIVATE KEY')");
     }

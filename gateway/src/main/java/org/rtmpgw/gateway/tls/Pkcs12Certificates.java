@@ -42,12 +42,14 @@ final class Pkcs12Certificates {
         Key key = store.getKey(alias, secret);
         Certificate[] chain = store.getCertificateChain(alias);
         if (!(key instanceof PrivateKey privateKey) || chain == null || chain.length == 0) {
-          throw new TlsSetupException(file, "entry '" + alias + "' has no private key with a certificate chain");
+          throw new TlsSetupException(
+              file, "entry '" + alias + "' has no private key with a certificate chain");
         }
         List<X509Certificate> x509Chain = new ArrayList<>(chain.length);
         for (Certificate certificate : chain) {
           if (!(certificate instanceof X509Certificate x509)) {
-            throw new TlsSetupException(file, "entry '" + alias + "' holds a non-X.509 certificate");
+            throw new TlsSetupException(
+                file, "entry '" + alias + "' holds a non-X.509 certificate");
           }
           x509Chain.add(x509);
         }
@@ -61,7 +63,8 @@ final class Pkcs12Certificates {
       throw new TlsSetupException(file, "cannot read keystore entry: " + Messages.rootCause(e), e);
     }
     if (served.isEmpty()) {
-      throw new TlsSetupException(file, "contains no private key entry (only trusted certificates?)");
+      throw new TlsSetupException(
+          file, "contains no private key entry (only trusted certificates?)");
     }
     return served;
   }

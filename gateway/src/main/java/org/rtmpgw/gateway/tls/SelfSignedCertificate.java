@@ -51,7 +51,8 @@ final class SelfSignedCertificate {
   private static final Logger LOG = LoggerFactory.getLogger(SelfSignedCertificate.class);
   private static final Duration BACKDATE = Duration.ofDays(1); // tolerate clients with slow clocks
   private static final Duration VALIDITY = Duration.ofDays(3650);
-  private static final Pattern DNS_NAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?");
+  private static final Pattern DNS_NAME =
+      Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?");
   private static final Pattern IPV4 = Pattern.compile("[0-9.]+");
 
   private SelfSignedCertificate() {}
@@ -65,7 +66,8 @@ final class SelfSignedCertificate {
       PrivateKey key = PemPrivateKeys.read(keyFile);
       KeyPairCheck.requireMatch(key, chain.get(0), keyFile, certificateFile);
       LOG.info(
-          "Using the self-signed TLS certificate {} (no certificate configured); SHA-256 fingerprint {}",
+          "Using the self-signed TLS certificate {} (no certificate configured); SHA-256"
+              + " fingerprint {}",
           certificateFile,
           Fingerprints.sha256(chain.get(0)));
       return new CertificateSet(List.of(new ServedCertificate(key, chain, certificateFile)));
@@ -78,7 +80,8 @@ final class SelfSignedCertificate {
       PemFileWriter.writePrivateKey(keyFile, generated.key());
       PemFileWriter.writeCertificate(certificateFile, generated.leaf());
     } catch (IOException e) {
-      throw new TlsSetupException(dir, "cannot write the self-signed certificate: " + Messages.rootCause(e), e);
+      throw new TlsSetupException(
+          dir, "cannot write the self-signed certificate: " + Messages.rootCause(e), e);
     }
     LOG.info(
         "Generated a self-signed TLS certificate {} with key {} (no certificate configured);"
@@ -106,22 +109,29 @@ final class SelfSignedCertificate {
               name,
               pair.getPublic());
       JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
-      builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(subjectAltNames()));
+      builder.addExtension(
+          Extension.subjectAlternativeName, false, new GeneralNames(subjectAltNames()));
       builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
       // no keyCertSign: Jetty skips certificates that can sign others when it indexes SNI names
       builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
       builder.addExtension(
           Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
       builder.addExtension(
-          Extension.subjectKeyIdentifier, false, extensions.createSubjectKeyIdentifier(pair.getPublic()));
+          Extension.subjectKeyIdentifier,
+          false,
+          extensions.createSubjectKeyIdentifier(pair.getPublic()));
 
       // the JDK's own Signature and CertificateFactory do the work (no BouncyCastle provider)
-      ContentSigner signer = new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate());
-      X509Certificate certificate = new JcaX509CertificateConverter().getCertificate(builder.build(signer));
+      ContentSigner signer =
+          new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate());
+      X509Certificate certificate =
+          new JcaX509CertificateConverter().getCertificate(builder.build(signer));
       return new ServedCertificate(pair.getPrivate(), List.of(certificate), certificateFile);
     } catch (GeneralSecurityException | OperatorCreationException | CertIOException e) {
       throw new TlsSetupException(
-          certificateFile, "cannot generate a self-signed certificate: " + Messages.rootCause(e), e);
+          certificateFile,
+          "cannot generate a self-signed certificate: " + Messages.rootCause(e),
+          e);
     }
   }
 

@@ -9,9 +9,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With a session timeout above the 7-day ticket lifetime, a JDK 17 (and 25) server still
  * acknowledges a TLS 1.2 client's session_ticket extension in its ServerHello, which promises a
- * NewSessionTicket message, but then does not send one; OpenSSL clients (which offer the
- * extension by default) abort with "unexpected message". Without stateless tickets the server does
- * not acknowledge the extension, and resumption falls back to the session-id cache.
+ * NewSessionTicket message, but then does not send one; OpenSSL clients (which offer the extension
+ * by default) abort with "unexpected message". Without stateless tickets the server does not
+ * acknowledge the extension, and resumption falls back to the session-id cache.
  *
  * <p>The only switch is the system property {@value #PROPERTY}. The JDK reads it each time an
  * {@code SSLContext} is created (Jetty creates one on start and on every reload), so setting it

@@ -8,8 +8,8 @@ import java.util.Objects;
 /**
  * Where the gateway's TLS certificates come from and how they are served.
  *
- * @param pemPairs PEM certificate chains with their keys; the first one is the default
- *     certificate, served when a client sends no SNI or an SNI that matches no certificate
+ * @param pemPairs PEM certificate chains with their keys; the first one is the default certificate,
+ *     served when a client sends no SNI or an SNI that matches no certificate
  * @param pkcs12File a PKCS#12 keystore, or null; its key entries are served after the PEM pairs
  * @param pkcs12Password the keystore password, null or empty for none
  * @param generatedCertificateDir where a self-signed pair is kept when neither PEM nor PKCS#12 is

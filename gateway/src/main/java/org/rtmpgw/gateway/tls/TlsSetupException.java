@@ -3,8 +3,8 @@ package org.rtmpgw.gateway.tls;
 import java.nio.file.Path;
 
 /**
- * Certificates that cannot be served. The message is one line an operator can act on: the file
- * and what is wrong with it, never a stack trace.
+ * Certificates that cannot be served. The message is one line an operator can act on: the file and
+ * what is wrong with it, never a stack trace.
  */
 public final class TlsSetupException extends Exception {
   private static final long serialVersionUID = 1L;

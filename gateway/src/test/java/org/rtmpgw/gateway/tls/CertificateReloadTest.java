@@ -1,9 +1,11 @@
 package org.rtmpgw.gateway.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -21,8 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Certificates replaced on disk are served to new handshakes without a restart; connections
- * already open keep working, and a broken replacement leaves the old certificates in place.
+ * Certificates replaced on disk are served to new handshakes without a restart; connections already
+ * open keep working, and a broken replacement leaves the old certificates in place.
  */
 class CertificateReloadTest {
   private static final Duration CHECK_INTERVAL = Duration.ofMillis(50);
@@ -51,22 +53,37 @@ class CertificateReloadTest {
   }
 
   private int serveWatching(PemPair pair) throws Exception {
-    tls = GatewayTls.create(new TlsSettings(List.of(pair), null, null, null, CHECK_INTERVAL, false));
+    tls =
+        GatewayTls.create(new TlsSettings(List.of(pair), null, null, null, CHECK_INTERVAL, false));
     server = TlsTestServer.start(tls);
     tls.startWatching(scheduler);
     return server.port();
   }
 
   private void awaitServedSubject(String subject) {
-    await().atMost(WAIT).pollInterval(Duration.ofMillis(10))
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(10))
         .until(() -> tls.certificates().get(0).subject().equals(subject));
   }
 
-  /** Writes a self-signed certificate and key for {@code host} to the given files, each replaced by rename. */
-  private void replace(Path certificateFile, Path keyFile, String host, KeyPair keys) throws Exception {
+  /**
+   * Writes a self-signed certificate and key for {@code host} to the given files, each replaced by
+   * rename.
+   */
+  private void replace(Path certificateFile, Path keyFile, String host, KeyPair keys)
+      throws Exception {
     PemPair fresh = TestCertificates.writePair(Files.createTempDirectory(dir, "new"), host, keys);
-    Files.move(fresh.certificateChain(), certificateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    Files.move(fresh.privateKey(), keyFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        fresh.certificateChain(),
+        certificateFile,
+        StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        fresh.privateKey(),
+        keyFile,
+        StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
   }
 
   @Test
@@ -94,7 +111,9 @@ class CertificateReloadTest {
   void filesOverwrittenInPlaceAreNoticedToo() throws Exception {
     PemPair pair = TestCertificates.writePair(dir, "old.test", TestCertificates.ec());
     int port = serveWatching(pair);
-    PemPair fresh = TestCertificates.writePair(Files.createTempDirectory(dir, "new"), "new.test", TestCertificates.ec());
+    PemPair fresh =
+        TestCertificates.writePair(
+            Files.createTempDirectory(dir, "new"), "new.test", TestCertificates.ec());
 
     Files.write(pair.privateKey(), Files.readAllBytes(fresh.privateKey()));
     Files.write(pair.certificateChain(), Files.readAllBytes(fresh.certificateChain()));
@@ -109,7 +128,8 @@ class CertificateReloadTest {
   void kubernetesStyleSymlinkSwapIsNoticed() throws Exception {
     // tls.crt -> ..data/tls.crt, ..data -> ..2024_01 ; the update repoints ..data atomically
     Path first = Files.createDirectory(dir.resolve("..2024_01"));
-    TestCertificates.writeChain(first.resolve("tls.crt"), TestCertificates.selfSigned("old.test", keys(0)).certificate());
+    TestCertificates.writeChain(
+        first.resolve("tls.crt"), TestCertificates.selfSigned("old.test", keys(0)).certificate());
     TestCertificates.writePkcs8Key(first.resolve("tls.key"), keys(0).getPrivate());
     Path data = Files.createSymbolicLink(dir.resolve("..data"), first.getFileName());
     Path certificate = Files.createSymbolicLink(dir.resolve("tls.crt"), Path.of("..data/tls.crt"));
@@ -120,7 +140,9 @@ class CertificateReloadTest {
       assertThat(before.servedSubject()).isEqualTo("CN=old.test");
 
       Path second = Files.createDirectory(dir.resolve("..2024_02"));
-      TestCertificates.writeChain(second.resolve("tls.crt"), TestCertificates.selfSigned("new.test", keys(1)).certificate());
+      TestCertificates.writeChain(
+          second.resolve("tls.crt"),
+          TestCertificates.selfSigned("new.test", keys(1)).certificate());
       TestCertificates.writePkcs8Key(second.resolve("tls.key"), keys(1).getPrivate());
       Path swap = Files.createSymbolicLink(dir.resolve("..data_tmp"), second.getFileName());
       Files.move(swap, data, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -138,13 +160,19 @@ class CertificateReloadTest {
     // live/cert.pem -> ../archive/cert1.pem, renewal writes cert2/privkey2 and relinks each
     Path archive = Files.createDirectory(dir.resolve("archive"));
     Path live = Files.createDirectory(dir.resolve("live"));
-    TestCertificates.writeChain(archive.resolve("cert1.pem"), TestCertificates.selfSigned("old.test", keys(0)).certificate());
+    TestCertificates.writeChain(
+        archive.resolve("cert1.pem"),
+        TestCertificates.selfSigned("old.test", keys(0)).certificate());
     TestCertificates.writePkcs8Key(archive.resolve("privkey1.pem"), keys(0).getPrivate());
-    Path certificate = Files.createSymbolicLink(live.resolve("cert.pem"), Path.of("../archive/cert1.pem"));
-    Path key = Files.createSymbolicLink(live.resolve("privkey.pem"), Path.of("../archive/privkey1.pem"));
+    Path certificate =
+        Files.createSymbolicLink(live.resolve("cert.pem"), Path.of("../archive/cert1.pem"));
+    Path key =
+        Files.createSymbolicLink(live.resolve("privkey.pem"), Path.of("../archive/privkey1.pem"));
     int port = serveWatching(new PemPair(certificate, key));
 
-    TestCertificates.writeChain(archive.resolve("cert2.pem"), TestCertificates.selfSigned("new.test", keys(1)).certificate());
+    TestCertificates.writeChain(
+        archive.resolve("cert2.pem"),
+        TestCertificates.selfSigned("new.test", keys(1)).certificate());
     TestCertificates.writePkcs8Key(archive.resolve("privkey2.pem"), keys(1).getPrivate());
     relink(certificate, Path.of("../archive/cert2.pem"));
     relink(key, Path.of("../archive/privkey2.pem"));
@@ -157,8 +185,10 @@ class CertificateReloadTest {
   }
 
   private static void relink(Path link, Path target) throws Exception {
-    Path temporary = Files.createSymbolicLink(link.resolveSibling(link.getFileName() + ".tmp"), target);
-    Files.move(temporary, link, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Path temporary =
+        Files.createSymbolicLink(link.resolveSibling(link.getFileName() + ".tmp"), target);
+    Files.move(
+        temporary, link, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
   @Test
@@ -173,11 +203,16 @@ class CertificateReloadTest {
       // a new certificate with a key that belongs to something else
       Path staging = Files.createTempDirectory(dir, "new");
       Path newCertificate =
-          TestCertificates.writeChain(staging.resolve("c.pem"), TestCertificates.selfSigned("new.test", newKeys).certificate());
+          TestCertificates.writeChain(
+              staging.resolve("c.pem"),
+              TestCertificates.selfSigned("new.test", newKeys).certificate());
       Files.move(newCertificate, pair.certificateChain(), StandardCopyOption.REPLACE_EXISTING);
       TestCertificates.writePkcs8Key(pair.privateKey(), TestCertificates.ec().getPrivate());
 
-      await().atMost(WAIT).pollInterval(Duration.ofMillis(10)).until(() -> tls.lastReloadFailure().isPresent());
+      await()
+          .atMost(WAIT)
+          .pollInterval(Duration.ofMillis(10))
+          .until(() -> tls.lastReloadFailure().isPresent());
       assertThat(tls.lastReloadFailure().get())
           .startsWith(pair.privateKey() + ": private key does not match")
           .contains(pair.certificateChain().toString());
@@ -207,7 +242,10 @@ class CertificateReloadTest {
     PemPair pair = TestCertificates.writePair(dir, "old.test", TestCertificates.ec());
     int port = serveWatching(pair);
     Files.delete(pair.privateKey());
-    await().atMost(WAIT).pollInterval(Duration.ofMillis(10)).until(() -> tls.lastReloadFailure().isPresent());
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(10))
+        .until(() -> tls.lastReloadFailure().isPresent());
     assertThat(tls.lastReloadFailure().get()).isEqualTo(pair.privateKey() + ": file not found");
     try (TlsTestClient client = TlsTestClient.connect(port, null)) {
       assertThat(client.servedSubject()).isEqualTo("CN=old.test");
@@ -218,25 +256,30 @@ class CertificateReloadTest {
   void secondCertificateIsReloadedToo() throws Exception {
     PemPair first = TestCertificates.writePair(dir, "a.test", TestCertificates.ec());
     PemPair second = TestCertificates.writePair(dir, "b.test", TestCertificates.ec());
-    tls = GatewayTls.create(new TlsSettings(List.of(first, second), null, null, null, CHECK_INTERVAL, false));
+    tls =
+        GatewayTls.create(
+            new TlsSettings(List.of(first, second), null, null, null, CHECK_INTERVAL, false));
     server = TlsTestServer.start(tls);
     tls.startWatching(scheduler);
 
     // same host name, new key: only the fingerprint tells them apart
     String before = tls.certificates().get(1).sha256Fingerprint();
     replace(second.certificateChain(), second.privateKey(), "b.test", TestCertificates.ec());
-    await().atMost(WAIT).pollInterval(Duration.ofMillis(10))
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(10))
         .until(() -> !tls.certificates().get(1).sha256Fingerprint().equals(before));
 
     try (TlsTestClient client = TlsTestClient.connect(server.port(), "b.test")) {
-      assertThat(Fingerprints.sha256(client.served())).isEqualTo(tls.certificates().get(1).sha256Fingerprint());
+      assertThat(Fingerprints.sha256(client.served()))
+          .isEqualTo(tls.certificates().get(1).sha256Fingerprint());
     }
   }
 
   @Test
   void watchingTwiceIsAMistake() throws Exception {
     serveWatching(TestCertificates.writePair(dir, "a.test", TestCertificates.ec()));
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> tls.startWatching(scheduler))
+    assertThatThrownBy(() -> tls.startWatching(scheduler))
         .isInstanceOf(IllegalStateException.class);
   }
 
@@ -257,7 +300,7 @@ class CertificateReloadTest {
     }
 
     @Override
-    public void write(int b) throws java.io.IOException {
+    public void write(int b) throws IOException {
       first.write(b);
       synchronized (second) {
         second.write(b);
@@ -265,7 +308,7 @@ class CertificateReloadTest {
     }
 
     @Override
-    public void write(byte[] b, int off, int len) throws java.io.IOException {
+    public void write(byte[] b, int off, int len) throws IOException {
       first.write(b, off, len);
       synchronized (second) {
         second.write(b, off, len);

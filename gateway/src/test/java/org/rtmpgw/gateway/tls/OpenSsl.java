@@ -23,13 +23,15 @@ final class OpenSsl {
   static String run(String... args) throws IOException, InterruptedException {
     Result result = runWithInput("", args);
     if (result.exitCode() != 0) {
-      throw new AssertionError("openssl " + String.join(" ", args) + " failed:\n" + result.output());
+      throw new AssertionError(
+          "openssl " + String.join(" ", args) + " failed:\n" + result.output());
     }
     return result.output();
   }
 
   /** Runs {@code openssl args...} with {@code input} on stdin; stdout and stderr are merged. */
-  static Result runWithInput(String input, String... args) throws IOException, InterruptedException {
+  static Result runWithInput(String input, String... args)
+      throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(BINARY);
     command.addAll(List.of(args));
@@ -43,7 +45,8 @@ final class OpenSsl {
     reader.start();
     if (!process.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-      throw new AssertionError("openssl " + String.join(" ", args) + " did not finish within " + TIMEOUT);
+      throw new AssertionError(
+          "openssl " + String.join(" ", args) + " did not finish within " + TIMEOUT);
     }
     reader.join(TimeUnit.SECONDS.toMillis(5));
     synchronized (output) {

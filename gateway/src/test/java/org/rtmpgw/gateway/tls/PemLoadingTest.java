@@ -2,6 +2,7 @@ package org.rtmpgw.gateway.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.nio.charset.StandardCharsets;
@@ -19,7 +20,8 @@ class PemLoadingTest {
   @TempDir Path dir;
 
   private static GatewayTls load(PemPair... pairs) throws TlsSetupException {
-    return GatewayTls.create(new TlsSettings(List.of(pairs), null, null, null, Duration.ZERO, false));
+    return GatewayTls.create(
+        new TlsSettings(List.of(pairs), null, null, null, Duration.ZERO, false));
   }
 
   private PemPair opensslPair(String name, String... keyCommand) throws Exception {
@@ -33,8 +35,18 @@ class PemLoadingTest {
     System.arraycopy(keyCommand, 1, command, 3, keyCommand.length - 1);
     OpenSsl.run(command);
     OpenSsl.run(
-        "req", "-x509", "-key", key.toString(), "-out", certificate.toString(), "-days", "2",
-        "-subj", "/CN=" + name + ".test", "-addext", "subjectAltName=DNS:" + name + ".test");
+        "req",
+        "-x509",
+        "-key",
+        key.toString(),
+        "-out",
+        certificate.toString(),
+        "-days",
+        "2",
+        "-subj",
+        "/CN=" + name + ".test",
+        "-addext",
+        "subjectAltName=DNS:" + name + ".test");
     return new PemPair(certificate, key);
   }
 
@@ -46,14 +58,19 @@ class PemLoadingTest {
   void rsaKeyInPkcs1Form() throws Exception {
     PemPair pair = opensslPair("rsa1", "genrsa", "-traditional", "2048");
     assertThat(firstLine(pair.privateKey())).isEqualTo("-----BEGIN RSA PRIVATE KEY-----");
-    assertThat(load(pair).certificates()).extracting(CertificateInfo::subject).containsExactly("CN=rsa1.test");
+    assertThat(load(pair).certificates())
+        .extracting(CertificateInfo::subject)
+        .containsExactly("CN=rsa1.test");
   }
 
   @Test
   void rsaKeyInPkcs8Form() throws Exception {
-    PemPair pair = opensslPair("rsa8", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048");
+    PemPair pair =
+        opensslPair("rsa8", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048");
     assertThat(firstLine(pair.privateKey())).isEqualTo("-----BEGIN PRIVATE KEY-----");
-    assertThat(load(pair).certificates()).extracting(CertificateInfo::subject).containsExactly("CN=rsa8.test");
+    assertThat(load(pair).certificates())
+        .extracting(CertificateInfo::subject)
+        .containsExactly("CN=rsa8.test");
   }
 
   @Test
@@ -61,14 +78,19 @@ class PemLoadingTest {
     PemPair pair = opensslPair("ec1", "ecparam", "-name", "prime256v1", "-genkey");
     assertThat(firstLine(pair.privateKey())).isEqualTo("-----BEGIN EC PARAMETERS-----");
     assertThat(Files.readString(pair.privateKey())).contains("-----BEGIN EC PRIVATE KEY-----");
-    assertThat(load(pair).certificates()).extracting(CertificateInfo::subject).containsExactly("CN=ec1.test");
+    assertThat(load(pair).certificates())
+        .extracting(CertificateInfo::subject)
+        .containsExactly("CN=ec1.test");
   }
 
   @Test
   void ecKeyInPkcs8Form() throws Exception {
-    PemPair pair = opensslPair("ec8", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384");
+    PemPair pair =
+        opensslPair("ec8", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384");
     assertThat(firstLine(pair.privateKey())).isEqualTo("-----BEGIN PRIVATE KEY-----");
-    assertThat(load(pair).certificates()).extracting(CertificateInfo::subject).containsExactly("CN=ec8.test");
+    assertThat(load(pair).certificates())
+        .extracting(CertificateInfo::subject)
+        .containsExactly("CN=ec8.test");
   }
 
   @Test
@@ -77,7 +99,9 @@ class PemLoadingTest {
     TestCertificates.Issued intermediate = TestCertificates.intermediateCa("Intermediate", root);
     KeyPair keys = TestCertificates.ec();
     TestCertificates.Issued leaf = TestCertificates.leaf("leaf.test", keys, intermediate);
-    Path chain = TestCertificates.writeChain(dir.resolve("chain.pem"), leaf.certificate(), intermediate.certificate());
+    Path chain =
+        TestCertificates.writeChain(
+            dir.resolve("chain.pem"), leaf.certificate(), intermediate.certificate());
     Path key = TestCertificates.writeTraditionalKey(dir.resolve("key.pem"), keys.getPrivate());
 
     CertificateInfo info = load(new PemPair(chain, key)).certificates().get(0);
@@ -95,7 +119,9 @@ class PemLoadingTest {
     TestCertificates.Issued root = TestCertificates.rootCa("Root");
     KeyPair keys = TestCertificates.ec();
     TestCertificates.Issued leaf = TestCertificates.leaf("leaf.test", keys, root);
-    Path chain = TestCertificates.writeChain(dir.resolve("chain.pem"), root.certificate(), leaf.certificate());
+    Path chain =
+        TestCertificates.writeChain(
+            dir.resolve("chain.pem"), root.certificate(), leaf.certificate());
     Path key = TestCertificates.writePkcs8Key(dir.resolve("key.pem"), keys.getPrivate());
 
     assertThatThrownBy(() -> load(new PemPair(chain, key)))
@@ -111,7 +137,7 @@ class PemLoadingTest {
 
   /** Loads, expects a one-line TlsSetupException naming {@code file}, returns its message. */
   private static String failure(PemPair pair, Path file) {
-    Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> load(pair));
+    Throwable thrown = catchThrowable(() -> load(pair));
     assertThat(thrown).isInstanceOf(TlsSetupException.class);
     assertThat(((TlsSetupException) thrown).file()).isEqualTo(file);
     assertThat(thrown.getMessage()).startsWith(file + ": ").doesNotContain("\n");
@@ -122,14 +148,16 @@ class PemLoadingTest {
   void missingCertificateFile() throws Exception {
     PemPair valid = validPair();
     Path missing = dir.resolve("nope.crt.pem");
-    assertThat(failure(new PemPair(missing, valid.privateKey()), missing)).endsWith("file not found");
+    assertThat(failure(new PemPair(missing, valid.privateKey()), missing))
+        .endsWith("file not found");
   }
 
   @Test
   void missingKeyFile() throws Exception {
     PemPair valid = validPair();
     Path missing = dir.resolve("nope.key.pem");
-    assertThat(failure(new PemPair(valid.certificateChain(), missing), missing)).endsWith("file not found");
+    assertThat(failure(new PemPair(valid.certificateChain(), missing), missing))
+        .endsWith("file not found");
   }
 
   @Test
@@ -143,14 +171,16 @@ class PemLoadingTest {
   void blankKeyFile() throws Exception {
     PemPair valid = validPair();
     Path blank = Files.writeString(dir.resolve("blank.pem"), "\n  \n");
-    assertThat(failure(new PemPair(valid.certificateChain(), blank), blank)).endsWith("file is empty");
+    assertThat(failure(new PemPair(valid.certificateChain(), blank), blank))
+        .endsWith("file is empty");
   }
 
   @Test
   void directoryInsteadOfFile() throws Exception {
     PemPair valid = validPair();
     Path directory = Files.createDirectory(dir.resolve("certs"));
-    assertThat(failure(new PemPair(directory, valid.privateKey()), directory)).contains("is a directory");
+    assertThat(failure(new PemPair(directory, valid.privateKey()), directory))
+        .contains("is a directory");
   }
 
   @Test
@@ -165,7 +195,8 @@ class PemLoadingTest {
   void garbageCertificateFile() throws Exception {
     PemPair valid = validPair();
     Path garbage = Files.writeString(dir.resolve("garbage.pem"), "this is not a certificate\n");
-    assertThat(failure(new PemPair(garbage, valid.privateKey()), garbage)).contains("no certificate found");
+    assertThat(failure(new PemPair(garbage, valid.privateKey()), garbage))
+        .contains("no certificate found");
   }
 
   @Test
@@ -173,36 +204,46 @@ class PemLoadingTest {
     PemPair valid = validPair();
     Path corrupt =
         Files.writeString(
-            dir.resolve("corrupt.pem"), "-----BEGIN CERTIFICATE-----\nMIIBfoo!!\n-----END CERTIFICATE-----\n");
-    assertThat(failure(new PemPair(corrupt, valid.privateKey()), corrupt)).contains("cannot parse certificate");
+            dir.resolve("corrupt.pem"),
+            "-----BEGIN CERTIFICATE-----\nMIIBfoo!!\n-----END CERTIFICATE-----\n");
+    assertThat(failure(new PemPair(corrupt, valid.privateKey()), corrupt))
+        .contains("cannot parse certificate");
   }
 
   @Test
   void garbageKeyFile() throws Exception {
     PemPair valid = validPair();
     Path garbage = Files.writeString(dir.resolve("garbage.key"), "hello\n");
-    assertThat(failure(new PemPair(valid.certificateChain(), garbage), garbage)).contains("no private key found");
+    assertThat(failure(new PemPair(valid.certificateChain(), garbage), garbage))
+        .contains("no private key found");
   }
 
   @Test
   void corruptKeyBlock() throws Exception {
     PemPair valid = validPair();
     Path corrupt =
-        Files.writeString(dir.resolve("corrupt.key"), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
-    assertThat(failure(new PemPair(valid.certificateChain(), corrupt), corrupt)).contains("cannot parse private key");
+        Files.writeString(
+            dir.resolve("corrupt.key"),
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+    assertThat(failure(new PemPair(valid.certificateChain(), corrupt), corrupt))
+        .contains("cannot parse private key");
   }
 
   @Test
   void swappedPaths() throws Exception {
     PemPair valid = validPair();
-    assertThat(failure(new PemPair(valid.privateKey(), valid.certificateChain()), valid.privateKey()))
+    assertThat(
+            failure(new PemPair(valid.privateKey(), valid.certificateChain()), valid.privateKey()))
         .contains("contains a private key, not a certificate");
   }
 
   @Test
   void certificateGivenAsKey() throws Exception {
     PemPair valid = validPair();
-    assertThat(failure(new PemPair(valid.certificateChain(), valid.certificateChain()), valid.certificateChain()))
+    assertThat(
+            failure(
+                new PemPair(valid.certificateChain(), valid.certificateChain()),
+                valid.certificateChain()))
         .contains("contains a certificate but no private key");
   }
 
@@ -211,7 +252,14 @@ class PemLoadingTest {
     PemPair valid = validPair();
     Path encrypted = dir.resolve("encrypted.key");
     OpenSsl.run(
-        "pkey", "-in", valid.privateKey().toString(), "-aes256", "-passout", "pass:secret", "-out", encrypted.toString());
+        "pkey",
+        "-in",
+        valid.privateKey().toString(),
+        "-aes256",
+        "-passout",
+        "pass:secret",
+        "-out",
+        encrypted.toString());
     assertThat(firstLine(encrypted)).isEqualTo("-----BEGIN ENCRYPTED PRIVATE KEY-----");
     assertThat(failure(new PemPair(valid.certificateChain(), encrypted), encrypted))
         .contains("encrypted private keys are not supported; decrypt with openssl pkey");
@@ -222,7 +270,14 @@ class PemLoadingTest {
     PemPair valid = validPair();
     Path encrypted = dir.resolve("encrypted-traditional.key");
     OpenSsl.run(
-        "ec", "-in", valid.privateKey().toString(), "-aes128", "-passout", "pass:secret", "-out", encrypted.toString());
+        "ec",
+        "-in",
+        valid.privateKey().toString(),
+        "-aes128",
+        "-passout",
+        "pass:secret",
+        "-out",
+        encrypted.toString());
     assertThat(Files.readString(encrypted)).contains("Proc-Type: 4,ENCRYPTED");
     assertThat(failure(new PemPair(valid.certificateChain(), encrypted), encrypted))
         .contains("encrypted private keys are not supported; decrypt with openssl pkey");
@@ -266,15 +321,26 @@ class PemLoadingTest {
   void problemInTheSecondPairNamesThatPair() throws Exception {
     PemPair valid = validPair();
     Path missing = dir.resolve("second.crt.pem");
-    Throwable thrown =
-        org.assertj.core.api.Assertions.catchThrowable(() -> load(valid, new PemPair(missing, valid.privateKey())));
+    Throwable thrown = catchThrowable(() -> load(valid, new PemPair(missing, valid.privateKey())));
     assertThat(thrown).hasMessage(missing + ": file not found");
+  }
+
+  @Test
+  void combinedFileWithChainAndKeyServesAsBoth() throws Exception {
+    PemPair valid = validPair();
+    Path combined =
+        Files.writeString(
+            dir.resolve("combined.pem"),
+            Files.readString(valid.privateKey()) + Files.readString(valid.certificateChain()));
+    assertThat(load(new PemPair(combined, combined)).certificates()).hasSize(1);
   }
 
   @Test
   void textAroundPemBlocksIsIgnored() throws Exception {
     PemPair valid = validPair();
-    String text = "Subject: whatever\n" + Files.readString(valid.certificateChain(), StandardCharsets.US_ASCII);
+    String text =
+        "Subject: whatever\n"
+            + Files.readString(valid.certificateChain(), StandardCharsets.US_ASCII);
     Path annotated = Files.writeString(dir.resolve("annotated.pem"), text);
     assertThat(load(new PemPair(annotated, valid.privateKey())).certificates()).hasSize(1);
   }

@@ -2,6 +2,7 @@ package org.rtmpgw.gateway.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -28,7 +29,10 @@ class Pkcs12LoadingTest {
     for (String host : hosts) {
       TestCertificates.Issued issued = TestCertificates.selfSigned(host, TestCertificates.ec());
       store.setKeyEntry(
-          host, issued.keys().getPrivate(), password.toCharArray(), new Certificate[] {issued.certificate()});
+          host,
+          issued.keys().getPrivate(),
+          password.toCharArray(),
+          new Certificate[] {issued.certificate()});
     }
     Path file = dir.resolve("keystore.p12");
     try (OutputStream out = Files.newOutputStream(file)) {
@@ -42,16 +46,29 @@ class Pkcs12LoadingTest {
     PemPair pem = TestCertificates.writePair(dir, "p12.test", TestCertificates.rsa(0));
     Path p12 = dir.resolve("openssl.p12");
     OpenSsl.run(
-        "pkcs12", "-export", "-in", pem.certificateChain().toString(), "-inkey", pem.privateKey().toString(),
-        "-name", "gateway", "-passout", "pass:s3cret", "-out", p12.toString());
+        "pkcs12",
+        "-export",
+        "-in",
+        pem.certificateChain().toString(),
+        "-inkey",
+        pem.privateKey().toString(),
+        "-name",
+        "gateway",
+        "-passout",
+        "pass:s3cret",
+        "-out",
+        p12.toString());
 
     GatewayTls tls = GatewayTls.create(settings(List.of(), p12, "s3cret"));
 
-    assertThat(tls.certificates()).singleElement().satisfies(info -> {
-      assertThat(info.subject()).isEqualTo("CN=p12.test");
-      assertThat(info.alias()).isEqualTo("cert-0");
-      assertThat(info.source()).isEqualTo(p12);
-    });
+    assertThat(tls.certificates())
+        .singleElement()
+        .satisfies(
+            info -> {
+              assertThat(info.subject()).isEqualTo("CN=p12.test");
+              assertThat(info.alias()).isEqualTo("cert-0");
+              assertThat(info.source()).isEqualTo(p12);
+            });
   }
 
   @Test
@@ -69,9 +86,7 @@ class Pkcs12LoadingTest {
     GatewayTls tls = GatewayTls.create(settings(List.of(pem), p12, "pw"));
     assertThat(tls.certificates())
         .extracting(CertificateInfo::alias, CertificateInfo::subject)
-        .containsExactly(
-            org.assertj.core.groups.Tuple.tuple("cert-0", "CN=pem.test"),
-            org.assertj.core.groups.Tuple.tuple("cert-1", "CN=p12.test"));
+        .containsExactly(tuple("cert-0", "CN=pem.test"), tuple("cert-1", "CN=p12.test"));
   }
 
   @Test
@@ -113,7 +128,8 @@ class Pkcs12LoadingTest {
 
   @Test
   void notAKeystore() throws Exception {
-    Path pem = TestCertificates.writePair(dir, "pem.test", TestCertificates.ec()).certificateChain();
+    Path pem =
+        TestCertificates.writePair(dir, "pem.test", TestCertificates.ec()).certificateChain();
     assertThatThrownBy(() -> GatewayTls.create(settings(List.of(), pem, "pw")))
         .isInstanceOf(TlsSetupException.class)
         .hasMessageStartingWith(pem + ": not a readable PKCS#12 file")

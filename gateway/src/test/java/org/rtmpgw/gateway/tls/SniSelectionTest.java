@@ -28,7 +28,8 @@ class SniSelectionTest {
   }
 
   private int serve(List<PemPair> pairs) throws Exception {
-    GatewayTls tls = GatewayTls.create(new TlsSettings(pairs, null, null, null, Duration.ZERO, false));
+    GatewayTls tls =
+        GatewayTls.create(new TlsSettings(pairs, null, null, null, Duration.ZERO, false));
     server = TlsTestServer.start(tls);
     return server.port();
   }
@@ -70,7 +71,7 @@ class SniSelectionTest {
     // 20 aliases it would serve cert-9 (host9.test)
     List<PemPair> pairs = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
-      pairs.add(TestCertificates.writePair(dir, "host" + i + ".test", TestCertificates.rsa(i % 3)));
+      pairs.add(TestCertificates.writePair(dir, "host" + i + ".test", TestCertificates.ec()));
     }
     int port = serve(pairs);
     for (int i = 0; i < 3; i++) {
@@ -99,7 +100,8 @@ class SniSelectionTest {
       assertThat(client.servedSubject()).isEqualTo("CN=ec.test");
     }
     OpenSsl.Result noSni =
-        OpenSsl.runWithInput("", "s_client", "-connect", "127.0.0.1:" + port, "-noservername", "-tls1_2");
+        OpenSsl.runWithInput(
+            "", "s_client", "-connect", "127.0.0.1:" + port, "-noservername", "-tls1_2");
     assertThat(noSni.output()).contains("subject=CN = rsa.test");
   }
 
@@ -112,22 +114,57 @@ class SniSelectionTest {
                 TestCertificates.writePair(dir, "ec.test", TestCertificates.ec())));
     OpenSsl.Result ecdsaOnly =
         OpenSsl.runWithInput(
-            "", "s_client", "-connect", "127.0.0.1:" + port, "-noservername", "-tls1_3", "-sigalgs", "ECDSA+SHA256");
+            "",
+            "s_client",
+            "-connect",
+            "127.0.0.1:" + port,
+            "-noservername",
+            "-tls1_3",
+            "-sigalgs",
+            "ECDSA+SHA256");
     assertThat(ecdsaOnly.output()).contains("subject=CN = ec.test");
+  }
+
+  @Test
+  void defaultThatJettyLeavesOutOfSniMatchingIsStillTheDefault() throws Exception {
+    KeyPair keys = TestCertificates.ec();
+    PemPair signer =
+        new PemPair(
+            TestCertificates.writeChain(
+                dir.resolve("signer.pem"),
+                TestCertificates.selfSignedCertSigner("signer.test", keys).certificate()),
+            TestCertificates.writePkcs8Key(dir.resolve("signer.key"), keys.getPrivate()));
+    int port =
+        serve(
+            List.of(
+                signer,
+                TestCertificates.writePair(dir, "b.test", TestCertificates.ec()),
+                TestCertificates.writePair(dir, "c.test", TestCertificates.ec())));
+    try (TlsTestClient client = TlsTestClient.connect(port, null)) {
+      assertThat(client.servedSubject()).isEqualTo("CN=signer.test");
+    }
+    try (TlsTestClient client = TlsTestClient.connect(port, "c.test")) {
+      assertThat(client.servedSubject()).isEqualTo("CN=c.test");
+    }
   }
 
   @Test
   void chainWithIntermediateIsServedWhole() throws Exception {
     TestCertificates.Issued root = TestCertificates.rootCa("Test Root");
-    TestCertificates.Issued intermediate = TestCertificates.intermediateCa("Test Intermediate", root);
-    TestCertificates.Issued leaf = TestCertificates.leaf("chain.test", TestCertificates.ec(), intermediate);
+    TestCertificates.Issued intermediate =
+        TestCertificates.intermediateCa("Test Intermediate", root);
+    TestCertificates.Issued leaf =
+        TestCertificates.leaf("chain.test", TestCertificates.ec(), intermediate);
     PemPair pair =
         new PemPair(
-            TestCertificates.writeChain(dir.resolve("fullchain.pem"), leaf.certificate(), intermediate.certificate()),
-            TestCertificates.writeTraditionalKey(dir.resolve("privkey.pem"), leaf.keys().getPrivate()));
+            TestCertificates.writeChain(
+                dir.resolve("fullchain.pem"), leaf.certificate(), intermediate.certificate()),
+            TestCertificates.writeTraditionalKey(
+                dir.resolve("privkey.pem"), leaf.keys().getPrivate()));
     int port = serve(List.of(pair));
     try (TlsTestClient client = TlsTestClient.connect(port, null)) {
-      assertThat(client.servedChain()).containsExactly(leaf.certificate(), intermediate.certificate());
+      assertThat(client.servedChain())
+          .containsExactly(leaf.certificate(), intermediate.certificate());
     }
   }
 }

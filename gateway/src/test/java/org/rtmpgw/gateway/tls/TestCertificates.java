@@ -30,6 +30,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 /** Keys and certificates for tests, made in-process with the JDK and BouncyCastle's builders. */
 final class TestCertificates {
   private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
+
   /** RSA key generation costs ~100 ms; tests share a few keys. */
   private static final KeyPair[] RSA = new KeyPair[3];
 
@@ -73,6 +74,15 @@ final class TestCertificates {
     return new Issued(build(name, keys, name, keys, host, false), keys);
   }
 
+  /**
+   * A self-signed certificate for {@code host} that may also sign others (key usage keyCertSign),
+   * as some hand-made certificates are; Jetty leaves those out of SNI matching.
+   */
+  static Issued selfSignedCertSigner(String host, KeyPair keys) {
+    X500Name name = new X500Name("CN=" + host);
+    return new Issued(build(name, keys, name, keys, host, true), keys);
+  }
+
   static Issued rootCa(String name) {
     KeyPair keys = ec();
     X500Name subject = new X500Name("CN=" + name);
@@ -81,15 +91,22 @@ final class TestCertificates {
 
   static Issued intermediateCa(String name, Issued issuer) {
     KeyPair keys = ec();
-    return new Issued(build(new X500Name("CN=" + name), keys, issuer.name(), issuer.keys(), null, true), keys);
+    return new Issued(
+        build(new X500Name("CN=" + name), keys, issuer.name(), issuer.keys(), null, true), keys);
   }
 
   static Issued leaf(String host, KeyPair keys, Issued issuer) {
-    return new Issued(build(new X500Name("CN=" + host), keys, issuer.name(), issuer.keys(), host, false), keys);
+    return new Issued(
+        build(new X500Name("CN=" + host), keys, issuer.name(), issuer.keys(), host, false), keys);
   }
 
   private static X509Certificate build(
-      X500Name subject, KeyPair subjectKeys, X500Name issuer, KeyPair issuerKeys, String host, boolean ca) {
+      X500Name subject,
+      KeyPair subjectKeys,
+      X500Name issuer,
+      KeyPair issuerKeys,
+      String host,
+      boolean ca) {
     try {
       Instant now = Instant.now();
       X509v3CertificateBuilder builder =
@@ -102,15 +119,20 @@ final class TestCertificates {
               subjectKeys.getPublic());
       builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(ca));
       if (ca) {
-        builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+        builder.addExtension(
+            Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
       }
       if (host != null) {
         builder.addExtension(
-            Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName(GeneralName.dNSName, host)));
+            Extension.subjectAlternativeName,
+            false,
+            new GeneralNames(new GeneralName(GeneralName.dNSName, host)));
       }
-      String algorithm = "EC".equals(issuerKeys.getPrivate().getAlgorithm()) ? "SHA256withECDSA" : "SHA256withRSA";
+      String algorithm =
+          "EC".equals(issuerKeys.getPrivate().getAlgorithm()) ? "SHA256withECDSA" : "SHA256withRSA";
       return new JcaX509CertificateConverter()
-          .getCertificate(builder.build(new JcaContentSignerBuilder(algorithm).build(issuerKeys.getPrivate())));
+          .getCertificate(
+              builder.build(new JcaContentSignerBuilder(algorithm).build(issuerKeys.getPrivate())));
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
@@ -132,7 +154,8 @@ final class TestCertificates {
 
   /** PKCS#8: {@code BEGIN PRIVATE KEY}. */
   static Path writePkcs8Key(Path file, PrivateKey key) throws IOException {
-    Files.writeString(file, PemFileWriter.pem("PRIVATE KEY", key.getEncoded()), StandardCharsets.US_ASCII);
+    Files.writeString(
+        file, PemFileWriter.pem("PRIVATE KEY", key.getEncoded()), StandardCharsets.US_ASCII);
     return file;
   }
 
@@ -140,7 +163,8 @@ final class TestCertificates {
    * The traditional OpenSSL form: PKCS#1 {@code BEGIN RSA PRIVATE KEY} or SEC1 {@code BEGIN EC
    * PRIVATE KEY} with its curve, converted by {@code openssl pkey -traditional}.
    */
-  static Path writeTraditionalKey(Path file, PrivateKey key) throws IOException, InterruptedException {
+  static Path writeTraditionalKey(Path file, PrivateKey key)
+      throws IOException, InterruptedException {
     Path pkcs8 = writePkcs8Key(file.resolveSibling(file.getFileName() + ".pkcs8"), key);
     OpenSsl.run("pkey", "-in", pkcs8.toString(), "-traditional", "-out", file.toString());
     Files.delete(pkcs8);

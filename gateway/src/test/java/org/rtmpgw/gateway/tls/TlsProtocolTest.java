@@ -32,7 +32,9 @@ class TlsProtocolTest {
 
   private int serve(boolean tls13SessionTickets) throws Exception {
     PemPair pair = TestCertificates.writePair(dir, "proto.test", TestCertificates.ec());
-    tls = GatewayTls.create(new TlsSettings(List.of(pair), null, null, null, Duration.ZERO, tls13SessionTickets));
+    tls =
+        GatewayTls.create(
+            new TlsSettings(List.of(pair), null, null, null, Duration.ZERO, tls13SessionTickets));
     server = TlsTestServer.start(tls);
     return server.port();
   }
@@ -44,8 +46,9 @@ class TlsProtocolTest {
    * happen right after the response.
    */
   private static OpenSsl.Result sClient(int port, String... options) throws Exception {
-    List<String> args = new ArrayList<>(
-        List.of("s_client", "-connect", "127.0.0.1:" + port, "-servername", "x", "-ign_eof"));
+    List<String> args =
+        new ArrayList<>(
+            List.of("s_client", "-connect", "127.0.0.1:" + port, "-servername", "x", "-ign_eof"));
     args.addAll(List.of(options));
     return OpenSsl.runWithInput(
         "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", args.toArray(new String[0]));
@@ -56,7 +59,10 @@ class TlsProtocolTest {
     int port = serve(false);
     OpenSsl.Result result = sClient(port, "-tls1_3");
     // the response arrived after any ticket would have, so the absence is meaningful
-    assertThat(result.output()).contains("New, TLSv1.3").contains("HTTP/1.1 200").doesNotContain(TICKET);
+    assertThat(result.output())
+        .contains("New, TLSv1.3")
+        .contains("HTTP/1.1 200")
+        .doesNotContain(TICKET);
   }
 
   @Test
@@ -65,7 +71,10 @@ class TlsProtocolTest {
     // Jetty builds a new SSLContext on reload and applies the session timeout to it again
     tls.sslContextFactory().reload(f -> {});
     OpenSsl.Result result = sClient(port, "-tls1_3");
-    assertThat(result.output()).contains("New, TLSv1.3").contains("HTTP/1.1 200").doesNotContain(TICKET);
+    assertThat(result.output())
+        .contains("New, TLSv1.3")
+        .contains("HTTP/1.1 200")
+        .doesNotContain(TICKET);
   }
 
   @Test

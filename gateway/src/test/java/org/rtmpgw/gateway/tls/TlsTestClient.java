@@ -40,14 +40,16 @@ final class TlsTestClient implements AutoCloseable {
    *
    * @param sniHost the server name to send, or null to send none (as librtmp does)
    */
-  static TlsTestClient connect(int port, String sniHost) throws IOException, GeneralSecurityException {
+  static TlsTestClient connect(int port, String sniHost)
+      throws IOException, GeneralSecurityException {
     RecordingTrustManager trust = new RecordingTrustManager();
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(null, new TrustManager[] {trust}, new SecureRandom());
     Socket plain = new Socket();
     plain.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MILLIS);
     plain.setSoTimeout(TIMEOUT_MILLIS);
-    SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(plain, "127.0.0.1", port, true);
+    SSLSocket socket =
+        (SSLSocket) context.getSocketFactory().createSocket(plain, "127.0.0.1", port, true);
     SSLParameters parameters = socket.getSSLParameters();
     List<SNIServerName> names = sniHost == null ? List.of() : List.of(new SNIHostName(sniHost));
     parameters.setServerNames(names);
@@ -100,7 +102,9 @@ final class TlsTestClient implements AutoCloseable {
       }
     }
     byte[] body = in.readNBytes(length);
-    return headers.substring(0, headers.indexOf("\r\n")) + " " + new String(body, StandardCharsets.US_ASCII);
+    return headers.substring(0, headers.indexOf("\r\n"))
+        + " "
+        + new String(body, StandardCharsets.US_ASCII);
   }
 
   @Override

@@ -13,7 +13,9 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.Callback;
 
-/** A minimal Jetty HTTPS server on 127.0.0.1 and an ephemeral port, answering "ok" to everything. */
+/**
+ * A minimal Jetty HTTPS server on 127.0.0.1 and an ephemeral port, answering "ok" to everything.
+ */
 final class TlsTestServer implements AutoCloseable {
   private final Server server = new Server();
   private final ServerConnector connector;
