@@ -273,6 +273,7 @@ class RtmptFailureIT {
     Map<String, String> all = new HashMap<>(settings);
     all.put("listen", "127.0.0.1:0");
     all.put("listen-tls", "");
+    all.put("management-listen", "127.0.0.1:0");
     GatewayServer gateway = new GatewayServer(GatewayConfig.defaults().with(all));
     gateway.start();
     return gateway;

@@ -85,7 +85,8 @@ class RtmptPlaybackIT {
                     Map.of(
                         "upstream", "127.0.0.1:" + nginx.rtmpPort(),
                         "listen", "127.0.0.1:0",
-                        "listen-tls", "")));
+                        "listen-tls", "",
+                        "management-listen", "127.0.0.1:0")));
     gateway.start();
   }
 

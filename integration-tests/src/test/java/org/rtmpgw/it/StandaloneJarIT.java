@@ -127,7 +127,7 @@ class StandaloneJarIT {
       Files.writeString(
           config,
           "upstream = " + upstream + "\nlisten = 127.0.0.1:" + port + "\nlisten-tls = 127.0.0.1:"
-              + tlsPort + "\n");
+              + tlsPort + "\nmanagement-listen = 127.0.0.1:0\ndrain-timeout-ms = 2000\n");
       PeerProcess candidate =
           PeerProcess.start("gateway-jar", dir, java("--config", config.toString()));
       int p = port;

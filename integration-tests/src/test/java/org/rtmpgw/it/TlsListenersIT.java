@@ -85,6 +85,7 @@ class TlsListenersIT {
     all.put("upstream", "127.0.0.1:" + nginx.rtmpPort());
     all.put("listen", "127.0.0.1:0");
     all.put("listen-tls", "127.0.0.1:0");
+    all.put("management-listen", "127.0.0.1:0");
     all.putAll(settings);
     GatewayServer g = new GatewayServer(GatewayConfig.defaults().with(all));
     g.start();

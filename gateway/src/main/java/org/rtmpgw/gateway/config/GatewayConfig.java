@@ -112,7 +112,7 @@ public record GatewayConfig(
             r.get(Setting.TLS13_SESSION_TICKETS, GatewayConfig::bool, "true or false", false),
             r.get(Setting.MANAGEMENT_LISTEN, GatewayConfig::optionalHostPort, "host:port or empty"),
             r.millis(Setting.DRAIN_TIMEOUT_MS, 0, 3_600_000),
-            r.millis(Setting.UPSTREAM_PROBE_INTERVAL_MS, 100, 600_000),
+            r.millis(Setting.UPSTREAM_PROBE_INTERVAL_MS, 0, 600_000),
             r.get(Setting.ACCESS_LOG, GatewayConfig::bool, "true or false", false),
             r.get(Setting.LOG_LEVEL, GatewayConfig::logLevel, "error, warn, info, debug or trace", "info"));
     // listen port 0 is allowed on purpose: the server then binds an ephemeral port (tests)

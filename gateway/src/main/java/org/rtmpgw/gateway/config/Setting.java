@@ -1,6 +1,7 @@
 package org.rtmpgw.gateway.config;
 
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -9,6 +10,9 @@ import java.util.Optional;
  * <p>This enum is the single source for the {@code --help} text, the sample configuration and the
  * README reference table, so the three cannot drift apart. Values are parsed and validated by
  * {@link GatewayConfig}.
+ *
+ * <p>Each key can also be set by the environment variable {@link #envName()} ({@code RTMPGW_} and
+ * the key upper-cased with {@code -} as {@code _}) and by the flag {@code --KEY}.
  */
 public enum Setting {
   UPSTREAM("upstream", "127.0.0.1:1935", "RTMP server every session is forwarded to (host:port)"),
@@ -16,11 +20,13 @@ public enum Setting {
       "listen",
       "0.0.0.0:8080",
       "plain listeners (host:port, comma-separated; [::1]:port for IPv6; empty for none):"
-          + " RTMPT and raw RTMP on each"),
+          + " RTMPT and raw RTMP on each",
+      Trait.LIST),
   LISTEN_TLS(
       "listen-tls",
       "0.0.0.0:8443",
-      "TLS listeners (as listen): RTMPS and RTMPTS on each; plaintext is refused"),
+      "TLS listeners (as listen): RTMPS and RTMPTS on each; plaintext is refused",
+      Trait.LIST),
   UPSTREAM_ACCEPTS_RTMPE(
       "upstream-accepts-rtmpe",
       "true",
@@ -84,12 +90,17 @@ public enum Setting {
   TLS_CERT_FILES(
       "tls-cert-files",
       "",
-      "PEM certificate chains (comma-separated; the first is served without SNI)"),
+      "PEM certificate chains (comma-separated; the first is served without SNI)",
+      Trait.LIST),
   TLS_KEY_FILES(
-      "tls-key-files", "", "PEM private keys (RSA or EC), one per tls-cert-files entry, same order"),
+      "tls-key-files",
+      "",
+      "PEM private keys (RSA or EC), one per tls-cert-files entry, same order",
+      Trait.LIST),
   TLS_KEYSTORE_FILE(
       "tls-keystore-file", "", "PKCS#12 keystore with certificates (instead of or after the PEM ones)"),
-  TLS_KEYSTORE_PASSWORD("tls-keystore-password", "", "password of tls-keystore-file"),
+  TLS_KEYSTORE_PASSWORD(
+      "tls-keystore-password", "", "password of tls-keystore-file", Trait.SECRET),
   TLS_GENERATED_DIR(
       "tls-generated-dir",
       "",
@@ -118,18 +129,31 @@ public enum Setting {
   UPSTREAM_PROBE_INTERVAL_MS(
       "upstream-probe-interval-ms",
       "5000",
-      "how often /readyz checks that the upstream accepts connections"),
+      "how often /readyz checks that the upstream accepts connections (0 = never)"),
   ACCESS_LOG("access-log", "false", "log every RTMPT request (noisy: several per second per client)"),
   LOG_LEVEL("log-level", "info", "error, warn, info, debug or trace");
+
+  /** Prefix of the environment variables that set keys: {@code RTMPGW_UPSTREAM} sets upstream. */
+  public static final String ENV_PREFIX = "RTMPGW_";
+
+  /** Marks a setting: a list value, or a secret that is masked whenever it is shown. */
+  private enum Trait {
+    LIST,
+    SECRET
+  }
 
   private final String key;
   private final String defaultValue;
   private final String description;
+  private final boolean list;
+  private final boolean secret;
 
-  Setting(String key, String defaultValue, String description) {
+  Setting(String key, String defaultValue, String description, Trait... traits) {
     this.key = key;
     this.defaultValue = defaultValue;
     this.description = description;
+    this.list = Arrays.asList(traits).contains(Trait.LIST);
+    this.secret = Arrays.asList(traits).contains(Trait.SECRET);
   }
 
   public String key() {
@@ -144,7 +168,64 @@ public enum Setting {
     return description;
   }
 
+  /** True for keys holding a comma-separated list (a YAML sequence in the config file). */
+  public boolean isList() {
+    return list;
+  }
+
+  /** True for values never shown in clear (--print-config, --check-config): passwords. */
+  public boolean isSecret() {
+    return secret;
+  }
+
+  /** The environment variable that sets this key, e.g. {@code RTMPGW_LISTEN_TLS}. */
+  public String envName() {
+    return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('-', '_');
+  }
+
   public static Optional<Setting> byKey(String key) {
     return Arrays.stream(values()).filter(s -> s.key.equals(key)).findFirst();
+  }
+
+  /** The setting named by an environment variable such as {@code RTMPGW_UPSTREAM}. */
+  public static Optional<Setting> byEnvName(String name) {
+    return Arrays.stream(values()).filter(s -> s.envName().equals(name)).findFirst();
+  }
+
+  /**
+   * The key an operator probably meant when writing {@code unknown}: same letters ignoring case and
+   * {@code _}/{@code -}, or at most two edits away. Empty when nothing is close.
+   */
+  public static Optional<Setting> closest(String unknown) {
+    String norm = unknown.toLowerCase(Locale.ROOT).replace('_', '-');
+    Setting best = null;
+    int bestDistance = 3;
+    for (Setting s : values()) {
+      int d = distance(norm, s.key);
+      if (d < bestDistance) {
+        best = s;
+        bestDistance = d;
+      }
+    }
+    return Optional.ofNullable(best);
+  }
+
+  private static int distance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
   }
 }

@@ -7,6 +7,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
 import org.rtmpgw.gateway.session.Responder;
 import org.rtmpgw.tunnel.RtmptReplies;
 import org.slf4j.Logger;
@@ -23,9 +24,12 @@ final class AsyncResponder implements Responder {
 
   private final AsyncContext async;
   private final AtomicBoolean answered = new AtomicBoolean();
+  private final IntConsumer onAnswer;
 
-  AsyncResponder(AsyncContext async) {
+  /** {@code onAnswer} is told the status of the one answer, when it is given. */
+  AsyncResponder(AsyncContext async, IntConsumer onAnswer) {
     this.async = async;
+    this.onAnswer = onAnswer;
   }
 
   @Override
@@ -46,6 +50,7 @@ final class AsyncResponder implements Responder {
     if (!answered.compareAndSet(false, true)) {
       return;
     }
+    onAnswer.accept(status);
     try {
       HttpServletResponse response = (HttpServletResponse) async.getResponse();
       Replies.setHeaders(response, status, contentType, body.length);

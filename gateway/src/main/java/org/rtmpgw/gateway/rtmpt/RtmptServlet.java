@@ -35,8 +35,14 @@ public final class RtmptServlet extends HttpServlet {
   private final transient TunnelRegistry registry;
   private final transient GatewayConfig config;
   private final long asyncTimeoutMillis;
+  private final transient RequestObserver observer;
 
   public RtmptServlet(TunnelRegistry registry, GatewayConfig config) {
+    this(registry, config, RequestObserver.NONE);
+  }
+
+  public RtmptServlet(TunnelRegistry registry, GatewayConfig config, RequestObserver observer) {
+    this.observer = observer;
     this.registry = registry;
     this.config = config;
     // A request normally waits at most an idle hold or one upstream write; the container's own
@@ -56,6 +62,7 @@ public final class RtmptServlet extends HttpServlet {
       LOG.debug("{} {} from {}: 405", request.getMethod(), request.getRequestURI(), client);
       response.setHeader("Allow", "POST");
       plain(response, HttpServletResponse.SC_METHOD_NOT_ALLOWED, "RTMPT accepts POST only");
+      observer.answered(null, HttpServletResponse.SC_METHOD_NOT_ALLOWED);
       return;
     }
     String path = request.getRequestURI().substring(request.getContextPath().length());
@@ -73,6 +80,7 @@ public final class RtmptServlet extends HttpServlet {
           malformed.detail(),
           status);
       plain(response, status, "not an RTMPT request: " + malformed.detail());
+      observer.answered(null, status);
       return;
     }
     RtmptRequest rtmpt = (RtmptRequest) parsed;
@@ -83,7 +91,8 @@ public final class RtmptServlet extends HttpServlet {
     }
     AsyncContext async = request.startAsync();
     async.setTimeout(asyncTimeoutMillis);
-    AsyncResponder responder = new AsyncResponder(async);
+    AsyncResponder responder =
+        new AsyncResponder(async, status -> observer.answered(rtmpt.command(), status));
     async.addListener(new TimeoutAnswer(responder, rtmpt, client));
     // Only a send of declared length is streamed: its size is known to be within the limit, so no
     // byte of a body that will be refused is ever forwarded. (RTMPT clients always declare it.)
@@ -174,6 +183,7 @@ public final class RtmptServlet extends HttpServlet {
         response,
         HttpServletResponse.SC_REQUEST_ENTITY_TOO_LARGE,
         "request body larger than " + config.requestBodyMaxBytes() + " bytes");
+    observer.answered(rtmpt.command(), HttpServletResponse.SC_REQUEST_ENTITY_TOO_LARGE);
   }
 
   private void endSessionOf(RtmptRequest rtmpt, CloseReason reason) {

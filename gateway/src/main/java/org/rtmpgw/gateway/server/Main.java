@@ -1,5 +1,6 @@
 package org.rtmpgw.gateway.server;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.rtmpgw.gateway.config.ConfigException;
 import org.rtmpgw.gateway.tls.TlsSetupException;
 import org.slf4j.Logger;
@@ -9,6 +10,7 @@ import org.slf4j.LoggerFactory;
 public final class Main {
   static final int EXIT_START_FAILED = 1;
   static final int EXIT_BAD_CONFIG = 2;
+  private static final String SIMPLE_LOGGER_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
 
   private Main() {}
 
@@ -34,6 +36,10 @@ public final class Main {
   }
 
   private static void run(CommandLine.Parsed parsed) {
+    if (System.getProperty(SIMPLE_LOGGER_LEVEL) == null) {
+      // before the first logger exists; -D on the java command line still wins
+      System.setProperty(SIMPLE_LOGGER_LEVEL, parsed.config().logLevel());
+    }
     Logger log = LoggerFactory.getLogger(Main.class);
     GatewayServer server;
     try {
@@ -50,11 +56,15 @@ public final class Main {
       System.exit(EXIT_START_FAILED);
       return;
     }
+    server.afterDrain(() -> System.exit(0));
+    StopOnSignal stop = new StopOnSignal(server, log);
+    stop.install("TERM");
+    stop.install("INT");
+    // any other way out (System.exit elsewhere, a signal we do not handle) still closes sessions
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
-                  log.info("stopping: closing {} sessions", server.registry().size());
                   try {
                     server.stop();
                   } catch (Exception e) {
@@ -66,6 +76,60 @@ public final class Main {
       server.join();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * SIGTERM and SIGINT start a graceful drain and exit 0 when it is done; a second signal during
+   * the drain closes every session at once. Replacing the JVM's own handlers is what lets the
+   * process exit 0 after a drain instead of 143.
+   */
+  private static final class StopOnSignal {
+    private final GatewayServer server;
+    private final Logger log;
+    private final AtomicBoolean draining = new AtomicBoolean();
+
+    StopOnSignal(GatewayServer server, Logger log) {
+      this.server = server;
+      this.log = log;
+    }
+
+    @SuppressWarnings("restriction")
+    void install(String name) {
+      try {
+        sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> onSignal(name));
+      } catch (IllegalArgumentException e) {
+        log.warn("cannot handle SIG{}: {}; it will stop the gateway without a drain", name, e.getMessage());
+      }
+    }
+
+    private void onSignal(String name) {
+      if (!draining.compareAndSet(false, true)) {
+        log.info("SIG{} during the drain: closing every session now", name);
+        new Thread(this::stopNowAndExit, "rtmpgw-stop").start();
+        return;
+      }
+      log.info("SIG{}: starting a graceful drain", name);
+      new Thread(
+              () -> {
+                try {
+                  server.drainAndStop();
+                } catch (Exception e) {
+                  log.warn("drain failed", e);
+                }
+                System.exit(0);
+              },
+              "rtmpgw-drain")
+          .start();
+    }
+
+    private void stopNowAndExit() {
+      try {
+        server.stop();
+      } catch (Exception e) {
+        log.warn("stop failed", e);
+      }
+      System.exit(0);
     }
   }
 

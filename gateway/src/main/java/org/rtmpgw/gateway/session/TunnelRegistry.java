@@ -42,9 +42,29 @@ public final class TunnelRegistry {
   private final Map<String, TunnelSession> sessions = new ConcurrentHashMap<>();
   private final Map<String, GatewaySession> rawSessions = new ConcurrentHashMap<>();
   private final Map<CloseReason, AtomicLong> closedByReason = new EnumMap<>(CloseReason.class);
+  private final SessionObserver observer;
+  private final TunnelSession.SessionEvents events;
   private volatile boolean shuttingDown;
+  private volatile boolean draining;
 
   public TunnelRegistry(GatewayConfig config) {
+    this(config, SessionObserver.NONE);
+  }
+
+  public TunnelRegistry(GatewayConfig config, SessionObserver observer) {
+    this.observer = observer;
+    this.events =
+        new TunnelSession.SessionEvents() {
+          @Override
+          public void closed(TunnelSession session) {
+            TunnelRegistry.this.closed(session);
+          }
+
+          @Override
+          public void idleHeld() {
+            observer.idleHeld();
+          }
+        };
     this.upstream = config.upstream();
     this.settings = SessionSettings.from(config);
     this.connector = new UpstreamConnector(config.upstreamConnectTimeout());
@@ -76,20 +96,28 @@ public final class TunnelRegistry {
       responder.error(503, "gateway is shutting down");
       return;
     }
+    if (draining) {
+      LOG.info("refused /open/1 from {}: gateway is draining", client);
+      responder.error(503, "gateway is draining; open the session on another node");
+      return;
+    }
     String id = ids.next();
-    TunnelSession session = new TunnelSession(id, transport, client, settings, timer, this::closed);
+    TunnelSession session = new TunnelSession(id, transport, client, settings, timer, events);
     long started = System.nanoTime();
     connector
         .connect(upstream, session)
         .whenComplete(
             (link, failure) -> {
               if (failure != null) {
+                observer.upstreamConnectFailed();
                 String why = describe(unwrap(failure));
                 LOG.warn("upstream {} unreachable for client {}: {}", upstream, client, why);
                 responder.error(502, "upstream " + upstream + " unreachable: " + why);
                 return;
               }
+              observer.upstreamConnected(System.nanoTime() - started);
               sessions.put(id, session);
+              observer.opened(transport);
               session.attach(link);
               LOG.debug(
                   "{} opened; upstream {} connected in {} ms",
@@ -120,14 +148,22 @@ public final class TunnelRegistry {
    * words as for RTMPT, and the future fails.
    */
   public CompletableFuture<UpstreamLink> connectUpstream(String client, UpstreamListener listener) {
-    if (shuttingDown) {
-      return CompletableFuture.failedFuture(new IllegalStateException("gateway is shutting down"));
+    if (shuttingDown || draining) {
+      LOG.info(
+          "refused raw connection from {}: gateway is {}",
+          client,
+          shuttingDown ? "shutting down" : "draining");
+      return CompletableFuture.failedFuture(new IllegalStateException("not accepting sessions"));
     }
+    long started = System.nanoTime();
     return connector
         .connect(upstream, listener)
         .whenComplete(
             (link, failure) -> {
-              if (failure != null) {
+              if (failure == null) {
+                observer.upstreamConnected(System.nanoTime() - started);
+              } else {
+                observer.upstreamConnectFailed();
                 LOG.warn(
                     "upstream {} unreachable for client {}: {}",
                     upstream,
@@ -143,16 +179,34 @@ public final class TunnelRegistry {
    */
   public boolean register(GatewaySession session) {
     rawSessions.put(session.id(), session);
-    if (shuttingDown) {
+    if (shuttingDown || draining) {
       rawSessions.remove(session.id());
       return false;
     }
+    observer.opened(session.transport());
     return true;
   }
 
   /** Sessions (of every transport) closed so far for {@code reason}. */
   public long closedCount(CloseReason reason) {
     return closedByReason.get(reason).get();
+  }
+
+  /**
+   * Stops accepting sessions: {@code /open/1} gets 503 and new raw connections are closed, while
+   * running sessions go on. Idempotent.
+   */
+  public void startDrain() {
+    draining = true;
+  }
+
+  public boolean isDraining() {
+    return draining;
+  }
+
+  /** Live sessions of every transport. */
+  public int totalSize() {
+    return sessions.size() + rawSessions.size();
   }
 
   /** Live raw (RTMP/RTMPS) sessions. */
@@ -202,6 +256,7 @@ public final class TunnelRegistry {
     if (s.closeReason() != null) {
       closedByReason.get(s.closeReason()).incrementAndGet();
     }
+    observer.closed(s);
     LOG.info(
         "session closed id={} transport={} client={} upstream={} duration={}ms bytes_up={}"
             + " bytes_down={} undelivered={} requests={} reason={}",

@@ -68,6 +68,8 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
   /** What the session reports to whoever owns it. */
   interface SessionEvents {
     void closed(TunnelSession session);
+
+    void idleHeld();
   }
 
   TunnelSession(
@@ -347,6 +349,7 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
   }
 
   private void startIdle(PendingRequest request) {
+    boolean held = false;
     synchronized (this) {
       if (state == State.OPEN
           && downstream.isEmpty()
@@ -357,8 +360,12 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
         holdTimer =
             timer.schedule(
                 () -> releaseHeldIdle(request), settings.idleHoldNanos(), TimeUnit.NANOSECONDS);
-        return;
+        held = true;
       }
+    }
+    if (held) {
+      events.idleHeld();
+      return;
     }
     finish(request);
   }

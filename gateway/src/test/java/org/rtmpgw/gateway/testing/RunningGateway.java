@@ -22,6 +22,8 @@ public final class RunningGateway implements AutoCloseable {
     values.put("upstream", upstream);
     values.put("listen", "127.0.0.1:0");
     values.put("listen-tls", "");
+    values.put("management-listen", "127.0.0.1:0");
+    values.put("upstream-probe-interval-ms", "0"); // tests count upstream connections
     values.putAll(overrides);
     GatewayServer server = new GatewayServer(GatewayConfig.defaults().with(values));
     server.start();
