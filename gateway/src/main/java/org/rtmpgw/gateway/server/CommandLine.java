@@ -1,37 +1,56 @@
 package org.rtmpgw.gateway.server;
 
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.rtmpgw.gateway.config.ConfigException;
+import org.rtmpgw.gateway.config.EffectiveConfig;
 import org.rtmpgw.gateway.config.GatewayConfig;
 import org.rtmpgw.gateway.config.Setting;
 
 /**
  * Parses the command line: {@code --config FILE}, {@code --KEY VALUE} or {@code --KEY=VALUE} for
- * every {@link Setting}, and the actions {@code --help}, {@code --version}, {@code --check-config}.
- * Precedence: built-in defaults, then the file, then flags.
+ * every {@link Setting}, and the actions {@code --help}, {@code --version}, {@code --check-config},
+ * {@code --print-config}. Precedence, lowest first: built-in defaults, the file (YAML, or Java
+ * properties when its name ends in {@code .properties}), {@code RTMPGW_*} environment variables,
+ * flags (see {@link EffectiveConfig}).
  */
 final class CommandLine {
   enum Action {
     RUN,
     HELP,
     VERSION,
-    CHECK_CONFIG
+    CHECK_CONFIG,
+    PRINT_CONFIG
   }
 
-  record Parsed(Action action, GatewayConfig config) {}
+  /**
+   * The action and, except for HELP and VERSION, the validated configuration with where each value
+   * came from.
+   */
+  record Parsed(Action action, EffectiveConfig effective) {
+    GatewayConfig config() {
+      return effective == null ? null : effective.config();
+    }
+  }
 
   private CommandLine() {}
 
+  /** Parses {@code args} against the process environment. */
   static Parsed parse(String[] args) throws ConfigException {
+    return parse(args, System.getenv());
+  }
+
+  /**
+   * Parses {@code args}; {@code env} stands for the environment (only {@code RTMPGW_*} variables
+   * are read).
+   *
+   * @throws ConfigException every problem at once: of the arguments, the file, the environment and
+   *     the values
+   */
+  static Parsed parse(String[] args, Map<String, String> env) throws ConfigException {
     Action action = Action.RUN;
     Path file = null;
     Map<String, String> flags = new LinkedHashMap<>();
@@ -42,6 +61,7 @@ final class CommandLine {
         case "--help", "-h" -> action = Action.HELP;
         case "--version" -> action = Action.VERSION;
         case "--check-config" -> action = Action.CHECK_CONFIG;
+        case "--print-config" -> action = Action.PRINT_CONFIG;
         default -> {
           if (!arg.startsWith("--")) {
             problems.add("unexpected argument '" + arg + "' (options start with --)");
@@ -62,7 +82,11 @@ final class CommandLine {
           if (name.equals("config")) {
             file = Path.of(value);
           } else if (Setting.byKey(name).isEmpty()) {
-            problems.add("unknown option --" + name + " (see --help)");
+            problems.add(
+                "unknown option --"
+                    + name
+                    + Setting.closest(name).map(s -> " (did you mean --" + s.key() + "?)").orElse("")
+                    + "; see --help");
           } else {
             flags.put(name, value);
           }
@@ -72,39 +96,29 @@ final class CommandLine {
     if (action == Action.HELP || action == Action.VERSION) {
       return new Parsed(action, null);
     }
-    Map<String, String> values = new LinkedHashMap<>();
-    if (file != null) {
-      try {
-        values.putAll(readFile(file));
-      } catch (IOException e) {
-        problems.add("config: cannot read " + file + ": " + e.getMessage());
-      }
-    }
-    values.putAll(flags);
-    if (file != null && !values.containsKey(Setting.TLS_GENERATED_DIR.key())) {
-      // a generated certificate is kept beside the configuration it belongs to
-      Path folder = file.toAbsolutePath().getParent();
-      if (folder != null) {
-        values.put(Setting.TLS_GENERATED_DIR.key(), folder.toString());
-      }
+    EffectiveConfig effective = null;
+    try {
+      effective = EffectiveConfig.resolve(file, env, flags);
+    } catch (ConfigException e) {
+      problems.addAll(e.problems());
     }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
-    return new Parsed(action, GatewayConfig.fromValues(values));
+    return new Parsed(action, effective);
   }
 
-  /** A {@code key = value} file (Java properties syntax, {@code #} comments). */
-  static Map<String, String> readFile(Path file) throws IOException {
-    Properties p = new Properties();
-    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      p.load(r);
-    }
-    Map<String, String> values = new LinkedHashMap<>();
-    for (String key : p.stringPropertyNames()) {
-      values.put(key, p.getProperty(key));
-    }
-    return values;
+  /**
+   * The text of {@code --print-config}: the effective configuration as YAML usable as a config
+   * file, secrets masked, each line commented with where its value came from.
+   */
+  static String printConfig(Parsed parsed) {
+    return parsed.effective().toYaml();
+  }
+
+  /** The text of {@code --check-config} for a valid configuration: a verdict, then as printConfig. */
+  static String checkConfig(Parsed parsed) {
+    return "# configuration is valid\n" + printConfig(parsed);
   }
 
   static String help() {
@@ -116,8 +130,16 @@ final class CommandLine {
     sb.append("  --help                 this text\n");
     sb.append("  --version              print the version\n");
     sb.append("  --check-config         validate the configuration and exit (0 valid, 2 not)\n");
-    sb.append("  --config FILE          read KEY = VALUE lines (properties syntax) from FILE\n\n");
-    sb.append("Options (flags override the file; defaults in brackets):\n");
+    sb.append("  --print-config         print the effective configuration as YAML (secrets\n");
+    sb.append("                         masked, each value's source in a comment) and exit\n");
+    sb.append("  --config FILE          read settings from FILE: YAML, one 'KEY: VALUE' per line\n");
+    sb.append("                         (a name ending in .properties: 'KEY = VALUE' lines)\n\n");
+    sb.append("Every KEY below can be set in the file, by the environment variable\n");
+    sb.append("RTMPGW_KEY (upper case, '_' for '-', e.g. RTMPGW_LISTEN_TLS) or by --KEY VALUE.\n");
+    sb.append("Precedence: defaults < config file < environment < command-line flags.\n");
+    sb.append("Lists (listen, listen-tls, tls-cert-files, tls-key-files) are comma-separated\n");
+    sb.append("(in the file, a YAML list works too). config/gateway.yaml is the commented sample.\n\n");
+    sb.append("Options (defaults in brackets):\n");
     for (Setting s : Setting.values()) {
       sb.append(String.format("  --%-30s %s [%s]%n", s.key() + " V", s.description(), s.defaultValue()));
     }

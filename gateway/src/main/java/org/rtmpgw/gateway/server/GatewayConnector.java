@@ -17,6 +17,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.rtmpgw.gateway.metrics.Refusal;
 import org.rtmpgw.gateway.metrics.RefusalCounters;
 import org.rtmpgw.gateway.session.ClientAddress;
+import org.rtmpgw.gateway.session.GatewaySession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +53,7 @@ final class GatewayConnector extends ServerConnector {
           @Override
           public int fill(ByteBuffer buffer) throws IOException {
             int n = super.fill(buffer);
-            if (n > 0 && quickAck) {
+            if (n > 0 && quickAck && !servesRawRtmp(getConnection())) {
               quickAck(channel);
             }
             return n;
@@ -78,6 +79,18 @@ final class GatewayConnector extends ServerConnector {
       quickAck(channel);
     }
     return endPoint;
+  }
+
+  /**
+   * Raw RTMP(S) needs no quick ACKs: the stall they avoid comes from ffmpeg's two-write HTTP
+   * requests. Skipping the per-read system call saves ~14% of the CPU of an RTMPS transfer.
+   */
+  private static boolean servesRawRtmp(Connection connection) {
+    Connection c = connection;
+    if (c instanceof SslConnection ssl) {
+      c = ssl.getSslEndPoint().getConnection();
+    }
+    return c instanceof GatewaySession;
   }
 
   /** Why a connection that is still being identified timed out, or null once it is identified. */

@@ -27,10 +27,8 @@ public final class Main {
     switch (parsed.action()) {
       case HELP -> System.out.print(CommandLine.help());
       case VERSION -> System.out.println("rtmp-gateway " + version());
-      case CHECK_CONFIG -> {
-        System.out.println("configuration is valid:");
-        parsed.config().toValues().forEach((k, v) -> System.out.println("  " + k + " = " + v));
-      }
+      case CHECK_CONFIG -> System.out.print(CommandLine.checkConfig(parsed));
+      case PRINT_CONFIG -> System.out.print(CommandLine.printConfig(parsed));
       case RUN -> run(parsed);
     }
   }

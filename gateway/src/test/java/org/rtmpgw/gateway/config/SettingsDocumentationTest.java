@@ -7,12 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.Properties;
-import java.io.Reader;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps README.md's configuration table and config/gateway.properties in step with {@link
+ * Keeps README.md's configuration table and config/gateway.yaml in step with {@link
  * Setting}: a new key, a changed default or description fails here until the docs follow.
  */
 class SettingsDocumentationTest {
@@ -45,19 +43,37 @@ class SettingsDocumentationTest {
 
   @Test
   void sampleConfigurationSetsEveryKeyToItsDefault() throws Exception {
-    Properties sample = new Properties();
-    try (Reader r =
-        Files.newBufferedReader(ROOT.resolve("config/gateway.properties"), StandardCharsets.UTF_8)) {
-      sample.load(r);
-    }
+    Path file = ROOT.resolve("config/gateway.yaml");
+    Map<String, String> sample =
+        ConfigFile.parseYaml(Files.readString(file, StandardCharsets.UTF_8), file.toString());
     for (Setting s : Setting.values()) {
-      assertThat(sample.getProperty(s.key()))
-          .as("config/gateway.properties value of %s", s.key())
-          .isEqualTo(s.defaultValue());
+      assertThat(sample)
+          .as("config/gateway.yaml value of %s", s.key())
+          .containsEntry(s.key(), s.defaultValue());
     }
-    assertThat(sample.stringPropertyNames()).hasSize(Setting.values().length);
-    Map<String, String> values = new java.util.HashMap<>();
-    sample.forEach((k, v) -> values.put((String) k, (String) v));
-    assertThat(GatewayConfig.fromValues(values)).isEqualTo(GatewayConfig.defaults());
+    assertThat(sample).hasSize(Setting.values().length);
+    assertThat(GatewayConfig.fromValues(sample)).isEqualTo(GatewayConfig.defaults());
+  }
+
+  @Test
+  void sampleConfigurationExplainsEveryKey() throws IOException {
+    // a comment line (the explanation) precedes each key's line or block of lines
+    String[] lines =
+        Files.readString(ROOT.resolve("config/gateway.yaml"), StandardCharsets.UTF_8).split("\n");
+    for (int i = 0; i < lines.length; i++) {
+      if (lines[i].matches("[a-z0-9-]+:.*")) {
+        int j = i - 1;
+        while (j >= 0 && (lines[j].matches("[a-z0-9-]+:.*") || lines[j].startsWith("  - "))) {
+          j--;
+        }
+        assertThat(j).as("a comment above %s", lines[i]).isGreaterThanOrEqualTo(0);
+        assertThat(lines[j]).as("the line above %s", lines[i]).startsWith("#");
+      }
+    }
+  }
+
+  @Test
+  void thePropertiesSampleIsGone() {
+    assertThat(ROOT.resolve("config/gateway.properties")).doesNotExist();
   }
 }

@@ -180,6 +180,145 @@ class EndToEndBench {
     }
   }
 
+  /**
+   * RTMPS publish: the publish transfer over TLS terminated by stunnel in front of the same
+   * nginx-rtmp, and by the gateway's TLS listener, against direct RTMP, in rotating rounds. Raw
+   * RTMP through the same gateway's plain listener separates the cost of TLS from that of the hop.
+   */
+  @Test
+  @Order(4)
+  void rtmpsPublishThroughput() throws Exception {
+    assumeTrue(selected("rtmps"), "not in bench.only");
+    assumeTrue(StunnelProcess.isAvailable(), "stunnel is not installed");
+    Path big = BenchMedia.highBitrate();
+    double mb = Files.size(big) / 1e6;
+    Path dir = Files.createTempDirectory(work, "rtmps");
+    BenchTls.Pem pem = BenchTls.selfSigned(dir);
+    StringBuilder rates = new StringBuilder();
+    StringBuilder cpu = new StringBuilder();
+    StringBuilder negotiated = new StringBuilder();
+    for (String version : TLS_VERSIONS) {
+      rtmpsPublish(version, big, mb, Files.createDirectories(dir.resolve(version)), pem, rates, cpu, negotiated);
+    }
+    report.append("\n## RTMPS publish: TLS terminated by stunnel or by the gateway (MB/s, median of rounds)\n\n");
+    report.append("The publish transfer above (ffmpeg -c copy, ").append(String.format("%.0f", mb))
+        .append(" MB FLV, as fast as possible) to the same nginx-rtmp: directly, as rtmps:// through ")
+        .append("stunnel (server mode, in front of nginx-rtmp), as rtmps:// through the gateway's TLS ")
+        .append("listener, and as raw rtmp:// through the same gateway's plain listener (the hop ")
+        .append("without TLS). One round = one transfer of each, in an order that rotates from round ")
+        .append("to round. stunnel and the gateway serve the same self-signed ").append(pem.keyType())
+        .append(" certificate and accept only the row's TLS version (stunnel: sslVersionMin/Max; ")
+        .append("gateway: the other version added to jdk.tls.disabledAlgorithms). Warm-up per row: ")
+        .append(WARMUP).append(" rtmps and ").append(RAW_WARMUP)
+        .append(" rtmp transfers through the fresh gateway, 1 through stunnel.\n\n");
+    report.append("| TLS | direct RTMP | rtmps via stunnel | rtmps via gateway | gateway/direct | stunnel/direct "
+        + "| gateway/stunnel | rtmp via gateway (no TLS) | all direct | all stunnel | all gateway rtmps | all gateway rtmp |\n");
+    report.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    report.append(rates);
+    report.append("\nCPU seconds per transfer (median over the measured rounds; /proc/<pid>/stat of the "
+        + "stunnel and gateway processes, the gateway also without its JIT compiler threads):\n\n");
+    report.append("| TLS | stunnel | gateway rtmps | without JIT threads | gateway rtmp (no TLS) | without JIT threads |\n");
+    report.append("|---|---|---|---|---|---|\n");
+    report.append(cpu);
+    report.append("\nNegotiated (ffmpeg's own client, GnuTLS, from GNUTLS_DEBUG_LEVEL=4; and `openssl s_client`):\n\n");
+    report.append(negotiated);
+  }
+
+  /** The paths of one RTMPS round, in the order of the first round. */
+  private enum TlsPath { DIRECT, STUNNEL, GATEWAY_RTMPS, GATEWAY_RTMP }
+
+  private void rtmpsPublish(String version, Path big, double mb, Path dir, BenchTls.Pem pem,
+      StringBuilder rates, StringBuilder cpu, StringBuilder negotiated) throws Exception {
+    String other = version.equals("TLSv1.3") ? "TLSv1.2" : "TLSv1.3";
+    GatewayProcess.Options options = GatewayProcess.Options.of(GATEWAY_ARGS)
+        .jvm(BenchTls.pinGatewayJvm(dir, version).toArray(String[]::new))
+        .tlsPem(pem.cert(), pem.key());
+    try (StunnelProcess stunnel = StunnelProcess.start(dir.resolve("stunnel"), nginx.rtmpPort(), pem, version);
+        GatewayProcess gw = GatewayProcess.start(jar, dir, nginx.rtmpPort(), options)) {
+      String tag = "rtmps-" + version;
+      BenchTls.Negotiated viaStunnel = BenchTls.probeFfmpeg(big, stunnel.rtmpsUrl("live", "probe"),
+          work.resolve(tag + "-probe-stunnel.log"));
+      BenchTls.Negotiated viaGateway = BenchTls.probeFfmpeg(big, gw.rtmpsUrl("live", "probe"),
+          work.resolve(tag + "-probe-gateway.log"));
+      String sslStunnel = BenchTls.probeOpenssl(stunnel.port(), null, dir, "s_client-stunnel");
+      String sslGateway = BenchTls.probeOpenssl(gw.tlsPort(), null, dir, "s_client-gateway");
+      String otherStunnel = BenchTls.probeOpenssl(stunnel.port(), other, dir, "s_client-stunnel-" + other);
+      String otherGateway = BenchTls.probeOpenssl(gw.tlsPort(), other, dir, "s_client-gateway-" + other);
+      assertThat(viaStunnel.version()).as("stunnel pinned to " + version).isEqualTo(version);
+      assertThat(viaGateway.version()).as("gateway pinned to " + version).isEqualTo(version);
+      negotiated.append(String.format("- %s pinned (%s): ffmpeg via stunnel %s; via gateway %s. openssl s_client: "
+              + "stunnel %s; gateway %s; %s refused by stunnel: %s, by gateway: %s%n",
+          version, stunnel.version(), viaStunnel, viaGateway, orFailed(sslStunnel), orFailed(sslGateway), other,
+          otherStunnel.isEmpty() ? "yes" : "no (" + otherStunnel + ")",
+          otherGateway.isEmpty() ? "yes" : "no (" + otherGateway + ")"));
+
+      Map<TlsPath, String> urls = new LinkedHashMap<>();
+      urls.put(TlsPath.DIRECT, nginx.rtmpUrl("live", "pub"));
+      urls.put(TlsPath.STUNNEL, stunnel.rtmpsUrl("live", "pub"));
+      urls.put(TlsPath.GATEWAY_RTMPS, gw.rtmpsUrl("live", "pub"));
+      urls.put(TlsPath.GATEWAY_RTMP, gw.rtmpUrl("live", "pub"));
+      for (int i = 0; i < WARMUP; i++) {
+        timed(tag + "-warmup-gateway", publishCommand(big, urls.get(TlsPath.GATEWAY_RTMPS)));
+      }
+      for (int i = 0; i < RAW_WARMUP; i++) {
+        timed(tag + "-warmup-gateway-rtmp", publishCommand(big, urls.get(TlsPath.GATEWAY_RTMP)));
+      }
+      timed(tag + "-warmup-stunnel", publishCommand(big, urls.get(TlsPath.STUNNEL)));
+
+      Map<TlsPath, List<Double>> samples = new LinkedHashMap<>();
+      List<Double> stunnelCpu = new ArrayList<>();
+      List<Double> gatewayCpu = new ArrayList<>();
+      List<Double> gatewayWork = new ArrayList<>();
+      List<Double> rawCpu = new ArrayList<>();
+      List<Double> rawWork = new ArrayList<>();
+      TlsPath[] paths = TlsPath.values();
+      for (TlsPath path : paths) {
+        samples.put(path, new ArrayList<>());
+      }
+      for (int round = 0; round < ROUNDS; round++) {
+        for (int k = 0; k < paths.length; k++) {
+          TlsPath path = paths[(round + k) % paths.length];
+          String label = tag + "-" + path.name().toLowerCase().replace('_', '-');
+          double stunnelBefore = stunnel.cpuSeconds();
+          double gwBefore = gw.cpuSeconds();
+          double workBefore = gw.cpuSecondsWithoutJit();
+          rate(samples.get(path), mb, label, publishCommand(big, urls.get(path)));
+          switch (path) {
+            case STUNNEL -> stunnelCpu.add(stunnel.cpuSeconds() - stunnelBefore);
+            case GATEWAY_RTMPS -> {
+              gatewayCpu.add(gw.cpuSeconds() - gwBefore);
+              gatewayWork.add(gw.cpuSecondsWithoutJit() - workBefore);
+            }
+            case GATEWAY_RTMP -> {
+              rawCpu.add(gw.cpuSeconds() - gwBefore);
+              rawWork.add(gw.cpuSecondsWithoutJit() - workBefore);
+            }
+            default -> { }
+          }
+        }
+      }
+      double d = Stats.median(samples.get(TlsPath.DIRECT));
+      double s = Stats.median(samples.get(TlsPath.STUNNEL));
+      double g = Stats.median(samples.get(TlsPath.GATEWAY_RTMPS));
+      double r = Stats.median(samples.get(TlsPath.GATEWAY_RTMP));
+      rates.append(String.format("| %s | %.1f | %.1f | %.1f | %.2f | %.2f | **%.2f** | %.1f | %s | %s | %s | %s |%n",
+          version, d, s, g, g / d, s / d, g / s, r,
+          format(samples.get(TlsPath.DIRECT)), format(samples.get(TlsPath.STUNNEL)),
+          format(samples.get(TlsPath.GATEWAY_RTMPS)), format(samples.get(TlsPath.GATEWAY_RTMP))));
+      cpu.append(String.format("| %s | %.2f | %.2f | %.2f | %.2f | %.2f |%n", version,
+          Stats.median(stunnelCpu), Stats.median(gatewayCpu), Stats.median(gatewayWork),
+          Stats.median(rawCpu), Stats.median(rawWork)));
+    }
+  }
+
+  private static String orFailed(String handshake) {
+    return handshake.isEmpty() ? "handshake failed" : handshake;
+  }
+
+  private static boolean selected(String part) {
+    return ONLY.isEmpty() || ONLY.contains(part);
+  }
+
   private void livePhase(String client, int holdMillis, String stream) throws Exception {
     Path live = BenchMedia.live2Mbit();
     Process publisher = new ProcessBuilder(

@@ -96,7 +96,8 @@ final class GatewayProcess implements AutoCloseable {
     command.addAll(options.jvmArgs);
     command.addAll(List.of("-jar", jar.toString(),
         "--upstream", "127.0.0.1:" + upstreamPort, "--listen", "127.0.0.1:" + port,
-        "--listen-tls", options.tls() ? "127.0.0.1:" + tlsPort : ""));
+        "--listen-tls", options.tls() ? "127.0.0.1:" + tlsPort : "",
+        "--management-listen", "", "--upstream-probe-interval-ms", "0"));
     command.addAll(options.tlsArgs);
     command.addAll(options.gatewayArgs);
     Process p = new ProcessBuilder(command)

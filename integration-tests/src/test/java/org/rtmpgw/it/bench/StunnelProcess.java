@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.rtmpgw.it.harness.FreePorts;
 import org.rtmpgw.it.harness.PeerProcess;
 
@@ -98,6 +100,19 @@ final class StunnelProcess implements AutoCloseable {
   /** User + system CPU seconds of the stunnel process (all its threads) so far. */
   double cpuSeconds() throws IOException {
     return ProcCpu.seconds(process.pid());
+  }
+
+  /** "stunnel 5.68, OpenSSL 3.0.19" from the start-up lines of its log, or what is missing. */
+  String version() {
+    try {
+      String text = Files.readString(log());
+      Matcher stunnel = Pattern.compile("stunnel (\\S+) on").matcher(text);
+      Matcher openssl = Pattern.compile("Running +with (OpenSSL \\S+)").matcher(text);
+      return (stunnel.find() ? "stunnel " + stunnel.group(1) : "stunnel (version not logged)")
+          + (openssl.find() ? ", " + openssl.group(1) : "");
+    } catch (IOException e) {
+      return "stunnel (log unreadable)";
+    }
   }
 
   /** stunnel's log (stderr in the foreground). */

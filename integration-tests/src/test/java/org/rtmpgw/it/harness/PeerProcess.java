@@ -126,6 +126,15 @@ public final class PeerProcess implements AutoCloseable {
    * @return true if the process (and every descendant seen) has exited
    */
   public boolean stop(Duration grace) {
+    return stopAfter(grace);
+  }
+
+  /** Sends SIGTERM and returns at once (the process may take its time to exit). */
+  public void signalTerm() {
+    process.destroy();
+  }
+
+  private boolean stopAfter(Duration grace) {
     List<ProcessHandle> descendants = process.descendants().toList();
     boolean interrupted = false;
     if (process.isAlive()) {
