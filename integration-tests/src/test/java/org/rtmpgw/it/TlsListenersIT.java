@@ -259,6 +259,20 @@ class TlsListenersIT {
       OptionalInt rtmpteExit = rtmpte.awaitExit(Duration.ofSeconds(25));
       assertThat(rtmpteExit).as(peers::describeAll).isPresent();
       assertThat(rtmpteExit.getAsInt()).as(peers::describeAll).isNotIn(0, 124);
+      // Debian's ffmpeg has no RTMPE: its own error, recorded in the README's compatibility table
+      for (String scheme : List.of("rtmpe", "rtmpte")) {
+        PeerProcess ffmpeg =
+            PeerProcess.run(
+                "ffmpeg-" + scheme,
+                dir,
+                List.of(
+                    "timeout", "-k", "5", "20", "ffmpeg", "-nostdin", "-hide_banner", "-i",
+                    url(scheme, gateway.httpPort(), "none"), "-f", "null", "-"),
+                Duration.ofSeconds(30));
+        assertThat(Files.readString(ffmpeg.stderrLog()))
+            .as(ffmpeg::describe)
+            .contains("Protocol not found");
+      }
       // librtmp reports both as "RTMP_Connect1, handshake failed"
       assertThat(Files.readString(rtmpte.stderrLog())).contains("handshake failed");
       assertThat(gateway.registry().closedCount(CloseReason.RTMPE_REFUSED))
