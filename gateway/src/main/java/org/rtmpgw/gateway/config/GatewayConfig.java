@@ -48,7 +48,10 @@ public record GatewayConfig(
     Duration drainTimeout,
     Duration upstreamProbeInterval,
     boolean accessLog,
-    String logLevel) {
+    String logLevel,
+    int maxSessions,
+    int maxSessionsPerClient,
+    int maxRequestsPerSecond) {
 
   /** The configuration with every default. */
   public static GatewayConfig defaults() {
@@ -114,7 +117,10 @@ public record GatewayConfig(
             r.millis(Setting.DRAIN_TIMEOUT_MS, 0, 3_600_000),
             r.millis(Setting.UPSTREAM_PROBE_INTERVAL_MS, 0, 600_000),
             r.get(Setting.ACCESS_LOG, GatewayConfig::bool, "true or false", false),
-            r.get(Setting.LOG_LEVEL, GatewayConfig::logLevel, "error, warn, info, debug or trace", "info"));
+            r.get(Setting.LOG_LEVEL, GatewayConfig::logLevel, "error, warn, info, debug or trace", "info"),
+            r.integer(Setting.MAX_SESSIONS, 0, 10_000_000),
+            r.integer(Setting.MAX_SESSIONS_PER_CLIENT, 0, 10_000_000),
+            r.integer(Setting.MAX_REQUESTS_PER_SECOND, 0, 10_000_000));
     // listen port 0 is allowed on purpose: the server then binds an ephemeral port (tests)
     if (config.upstream != null && config.upstream.port() == 0) {
       problems.add("upstream: port 0 is not a valid destination");
@@ -195,6 +201,9 @@ public record GatewayConfig(
     m.put(Setting.UPSTREAM_PROBE_INTERVAL_MS.key(), ms(upstreamProbeInterval));
     m.put(Setting.ACCESS_LOG.key(), Boolean.toString(accessLog));
     m.put(Setting.LOG_LEVEL.key(), logLevel);
+    m.put(Setting.MAX_SESSIONS.key(), Integer.toString(maxSessions));
+    m.put(Setting.MAX_SESSIONS_PER_CLIENT.key(), Integer.toString(maxSessionsPerClient));
+    m.put(Setting.MAX_REQUESTS_PER_SECOND.key(), Integer.toString(maxRequestsPerSecond));
     return m;
   }
 

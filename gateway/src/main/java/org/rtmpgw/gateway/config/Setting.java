@@ -131,7 +131,19 @@ public enum Setting {
       "5000",
       "how often /readyz checks that the upstream accepts connections (0 = never)"),
   ACCESS_LOG("access-log", "false", "log every RTMPT request (noisy: several per second per client)"),
-  LOG_LEVEL("log-level", "info", "error, warn, info, debug or trace");
+  LOG_LEVEL("log-level", "info", "error, warn, info, debug or trace"),
+  MAX_SESSIONS(
+      "max-sessions",
+      "10000",
+      "live sessions of every transport at most; more are refused (503 / closed) (0 = no limit)"),
+  MAX_SESSIONS_PER_CLIENT(
+      "max-sessions-per-client",
+      "200",
+      "live sessions from one client address at most (offices share one NAT address) (0 = no limit)"),
+  MAX_REQUESTS_PER_SECOND(
+      "max-requests-per-second",
+      "1000",
+      "RTMPT requests one session may make per second; above it the session ends (0 = no limit)");
 
   /** Prefix of the environment variables that set keys: {@code RTMPGW_UPSTREAM} sets upstream. */
   public static final String ENV_PREFIX = "RTMPGW_";

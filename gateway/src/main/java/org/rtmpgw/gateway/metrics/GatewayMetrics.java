@@ -16,7 +16,10 @@ import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import org.rtmpgw.gateway.config.Setting;
+import org.rtmpgw.gateway.session.CloseReason;
 import org.rtmpgw.gateway.session.GatewaySession;
+import org.rtmpgw.gateway.session.Limit;
 import org.rtmpgw.gateway.session.SessionObserver;
 import org.rtmpgw.gateway.session.SessionStats;
 import org.rtmpgw.gateway.session.Transport;
@@ -41,6 +44,9 @@ public final class GatewayMetrics implements SessionObserver {
   private final Map<Transport, LongAdder> closedBytesUp = new EnumMap<>(Transport.class);
 
   private final Map<Transport, LongAdder> closedBytesDown = new EnumMap<>(Transport.class);
+  private final Map<Limit, LongAdder> limitHits = new EnumMap<>(Limit.class);
+  private final Map<CloseReason, LongAdder> closedByReason = new EnumMap<>(CloseReason.class);
+  private final LongAdder bodiesTooLarge = new LongAdder();
 
   /** Where the live values come from; set once the server is built. */
   public record Sources(
@@ -54,6 +60,12 @@ public final class GatewayMetrics implements SessionObserver {
     for (Transport t : Transport.values()) {
       closedBytesUp.put(t, new LongAdder());
       closedBytesDown.put(t, new LongAdder());
+    }
+    for (Limit l : Limit.values()) {
+      limitHits.put(l, new LongAdder());
+    }
+    for (CloseReason r : CloseReason.values()) {
+      closedByReason.put(r, new LongAdder());
     }
     opened =
         Counter.builder()
@@ -165,6 +177,25 @@ public final class GatewayMetrics implements SessionObserver {
         .help("1 when the upstream accepted the last TCP probe")
         .callback(cb -> cb.call(sources.upstreamUp().getAsBoolean() ? 1 : 0))
         .register(registry);
+    CounterWithCallback.builder()
+        .name("rtmpgw_limit_hits_total")
+        .help("Times a client ran into a configured limit, by the setting that limits it")
+        .labelNames("limit")
+        .callback(
+            cb -> {
+              for (Limit l : Limit.values()) {
+                cb.call(limitHits.get(l).sum(), l.toString());
+              }
+              cb.call(closed(CloseReason.IDLE_TIMEOUT), Setting.SESSION_INACTIVITY_TIMEOUT_MS.key());
+              cb.call(closed(CloseReason.SEQ_GAP), Setting.REORDER_TIMEOUT_MS.key());
+              cb.call(closed(CloseReason.UPSTREAM_WRITE_STALL), Setting.UPSTREAM_WRITE_TIMEOUT_MS.key());
+              cb.call(bodiesTooLarge.sum(), Setting.REQUEST_BODY_MAX_BYTES.key());
+              cb.call(sources.refusals().get(Refusal.SNIFF_TIMEOUT), Setting.SNIFF_TIMEOUT_MS.key());
+              cb.call(
+                  sources.refusals().get(Refusal.TLS_HANDSHAKE_TIMEOUT),
+                  Setting.TLS_HANDSHAKE_TIMEOUT_MS.key());
+            })
+        .register(registry);
     JvmMetrics.builder().register(registry);
   }
 
@@ -177,8 +208,20 @@ public final class GatewayMetrics implements SessionObserver {
   public void closed(SessionStats stats) {
     String reason = stats.closeReason() == null ? "unknown" : stats.closeReason().toString();
     closed.labelValues(stats.transport().toString(), reason).inc();
+    if (stats.closeReason() != null) {
+      closedByReason.get(stats.closeReason()).increment();
+    }
     closedBytesUp.get(stats.transport()).add(stats.bytesUpstream());
     closedBytesDown.get(stats.transport()).add(stats.bytesDownstream());
+  }
+
+  @Override
+  public void limitHit(Limit limit) {
+    limitHits.get(limit).increment();
+  }
+
+  private long closed(CloseReason reason) {
+    return closedByReason.get(reason).sum();
   }
 
   @Override
@@ -200,6 +243,9 @@ public final class GatewayMetrics implements SessionObserver {
   public void rtmptRequest(String command, int status) {
     String label = command == null ? "invalid" : command.toLowerCase(Locale.ROOT);
     requests.labelValues(label, Integer.toString(status)).inc();
+    if (status == 413) {
+      bodiesTooLarge.increment();
+    }
   }
 
   public String contentType() {

@@ -13,6 +13,7 @@ import org.eclipse.jetty.util.IteratingCallback;
 import org.rtmpgw.gateway.session.ClientAddress;
 import org.rtmpgw.gateway.session.CloseReason;
 import org.rtmpgw.gateway.session.GatewaySession;
+import org.rtmpgw.gateway.session.Limit;
 import org.rtmpgw.gateway.session.SessionSettings;
 import org.rtmpgw.gateway.session.SessionStats;
 import org.rtmpgw.gateway.session.Transport;
@@ -115,7 +116,12 @@ final class RawRtmpConnection extends AbstractConnection.NonBlocking
       link = upstream;
       refused = closed; // the client left while the upstream was connecting
     }
-    if (refused || !registry.register(this)) {
+    if (refused) {
+      registry.abandon(client);
+      upstream.close();
+      return;
+    }
+    if (!registry.register(this)) {
       upstream.close();
       getEndPoint().close();
       return;
@@ -203,6 +209,7 @@ final class RawRtmpConnection extends AbstractConnection.NonBlocking
 
   @Override
   public void onUpstreamBytes(ByteBuffer data) {
+    boolean paused = false;
     synchronized (this) {
       if (closed) {
         data.position(data.limit()); // nobody to deliver to
@@ -217,7 +224,11 @@ final class RawRtmpConnection extends AbstractConnection.NonBlocking
       }
       if (data.hasRemaining()) {
         upstreamPaused = true;
+        paused = true;
       }
+    }
+    if (paused) {
+      registry.limitHit(Limit.DOWNSTREAM_BUFFER);
     }
     writer.iterate();
   }

@@ -5,6 +5,7 @@ public enum CloseReason {
   CLIENT_CLOSE("client-close"),
   CLIENT_ERROR("client-error"),
   RTMPE_REFUSED("rtmpe-refused"),
+  REQUEST_RATE("request-rate"),
   UPSTREAM_EOF("upstream-eof"),
   UPSTREAM_ERROR("upstream-error"),
   UPSTREAM_WRITE_FAILED("upstream-write-failed"),

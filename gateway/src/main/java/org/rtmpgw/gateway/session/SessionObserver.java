@@ -22,4 +22,7 @@ public interface SessionObserver {
 
   /** An upstream connection could not be established. */
   default void upstreamConnectFailed() {}
+
+  /** A client ran into a configured limit (each hit is also logged where it happens). */
+  default void limitHit(Limit limit) {}
 }

@@ -13,7 +13,8 @@ public record SessionSettings(
     int replyMaxBytes,
     int downstreamBufferBytes,
     int emptyRepliesBeforeBackoff,
-    boolean upstreamAcceptsRtmpe) {
+    boolean upstreamAcceptsRtmpe,
+    int maxRequestsPerSecond) {
 
   public static SessionSettings from(GatewayConfig c) {
     return new SessionSettings(
@@ -26,6 +27,7 @@ public record SessionSettings(
         c.replyMaxBytes(),
         c.downstreamBufferBytes(),
         c.emptyRepliesBeforeBackoff(),
-        c.upstreamAcceptsRtmpe());
+        c.upstreamAcceptsRtmpe(),
+        c.maxRequestsPerSecond());
   }
 }

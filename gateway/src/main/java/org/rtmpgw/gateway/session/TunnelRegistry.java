@@ -44,6 +44,7 @@ public final class TunnelRegistry {
   private final Map<CloseReason, AtomicLong> closedByReason = new EnumMap<>(CloseReason.class);
   private final SessionObserver observer;
   private final TunnelSession.SessionEvents events;
+  private final SessionAdmission admission;
   private volatile boolean shuttingDown;
   private volatile boolean draining;
 
@@ -64,7 +65,13 @@ public final class TunnelRegistry {
           public void idleHeld() {
             observer.idleHeld();
           }
+
+          @Override
+          public void limitHit(Limit limit) {
+            observer.limitHit(limit);
+          }
         };
+    this.admission = new SessionAdmission(config.maxSessions(), config.maxSessionsPerClient());
     this.upstream = config.upstream();
     this.settings = SessionSettings.from(config);
     this.connector = new UpstreamConnector(config.upstreamConnectTimeout());
@@ -101,6 +108,14 @@ public final class TunnelRegistry {
       responder.error(503, "gateway is draining; open the session on another node");
       return;
     }
+    Limit over = admission.tryAdmit(ClientAddress.host(client));
+    if (over != null) {
+      refuseOverLimit(client, "/open/1", over);
+      responder.error(
+          over == Limit.MAX_SESSIONS ? 503 : 429,
+          "too many sessions (" + over + ")");
+      return;
+    }
     String id = ids.next();
     TunnelSession session = new TunnelSession(id, transport, client, settings, timer, events);
     long started = System.nanoTime();
@@ -109,7 +124,8 @@ public final class TunnelRegistry {
         .whenComplete(
             (link, failure) -> {
               if (failure != null) {
-                observer.upstreamConnectFailed();
+                admission.release(ClientAddress.host(client));
+                connectFailed(unwrap(failure));
                 String why = describe(unwrap(failure));
                 LOG.warn("upstream {} unreachable for client {}: {}", upstream, client, why);
                 responder.error(502, "upstream " + upstream + " unreachable: " + why);
@@ -155,6 +171,11 @@ public final class TunnelRegistry {
           shuttingDown ? "shutting down" : "draining");
       return CompletableFuture.failedFuture(new IllegalStateException("not accepting sessions"));
     }
+    Limit over = admission.tryAdmit(ClientAddress.host(client));
+    if (over != null) {
+      refuseOverLimit(client, "raw connection", over);
+      return CompletableFuture.failedFuture(new IllegalStateException("over " + over));
+    }
     long started = System.nanoTime();
     return connector
         .connect(upstream, listener)
@@ -163,7 +184,8 @@ public final class TunnelRegistry {
               if (failure == null) {
                 observer.upstreamConnected(System.nanoTime() - started);
               } else {
-                observer.upstreamConnectFailed();
+                admission.release(ClientAddress.host(client));
+                connectFailed(unwrap(failure));
                 LOG.warn(
                     "upstream {} unreachable for client {}: {}",
                     upstream,
@@ -174,13 +196,15 @@ public final class TunnelRegistry {
   }
 
   /**
-   * Tracks a raw session whose upstream is connected; false (and nothing tracked) when the
-   * gateway is shutting down, in which case the caller closes it.
+   * Tracks a raw session whose upstream {@link #connectUpstream} connected; false (and nothing
+   * tracked, its admission released) when the gateway is shutting down or draining, in which case
+   * the caller closes it.
    */
   public boolean register(GatewaySession session) {
     rawSessions.put(session.id(), session);
     if (shuttingDown || draining) {
       rawSessions.remove(session.id());
+      admission.release(ClientAddress.host(session.stats().client()));
       return false;
     }
     observer.opened(session.transport());
@@ -218,6 +242,24 @@ public final class TunnelRegistry {
     return List.copyOf(rawSessions.values());
   }
 
+  private void refuseOverLimit(String client, String what, Limit limit) {
+    observer.limitHit(limit);
+    LOG.warn(
+        "refused {} from {}: {} reached ({} live sessions)",
+        what,
+        client,
+        limit,
+        totalSize());
+  }
+
+  private void connectFailed(Throwable cause) {
+    observer.upstreamConnectFailed();
+    if (cause instanceof java.net.SocketTimeoutException
+        || cause instanceof java.util.concurrent.TimeoutException) {
+      observer.limitHit(Limit.UPSTREAM_CONNECT_TIMEOUT);
+    }
+  }
+
   private static Throwable unwrap(Throwable failure) {
     return failure instanceof CompletionException && failure.getCause() != null
         ? failure.getCause()
@@ -247,12 +289,26 @@ public final class TunnelRegistry {
     return upstream;
   }
 
+  /** Reports a limit a raw connection ran into (RTMPT sessions report through their events). */
+  public void limitHit(Limit limit) {
+    observer.limitHit(limit);
+  }
+
+  /**
+   * Gives back the admission of a connection whose upstream {@link #connectUpstream} connected
+   * but which will not be registered (its client left meanwhile).
+   */
+  public void abandon(String client) {
+    admission.release(ClientAddress.host(client));
+  }
+
   /** The one place a session's end is recorded: removed from the registry, one log line. */
   public void closed(GatewaySession session) {
     if (!sessions.remove(session.id(), session) && !rawSessions.remove(session.id(), session)) {
       return; // never registered (refused during shutdown) or already recorded
     }
     SessionStats s = session.stats();
+    admission.release(ClientAddress.host(s.client()));
     if (s.closeReason() != null) {
       closedByReason.get(s.closeReason()).incrementAndGet();
     }

@@ -11,6 +11,7 @@ import org.rtmpgw.gateway.upstream.UpstreamListener;
 import org.rtmpgw.tunnel.ByteQueue;
 import org.rtmpgw.tunnel.FirstBytes;
 import org.rtmpgw.tunnel.PollingDelay;
+import org.rtmpgw.tunnel.RequestRateLimit;
 import org.rtmpgw.tunnel.RequestSequencer;
 import org.rtmpgw.tunnel.RtmptCommand;
 import org.rtmpgw.tunnel.RtmptReplies;
@@ -50,6 +51,8 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
   private final RequestSequencer<PendingRequest> sequencer;
   private final PollingDelay pollingDelay;
   private final ByteQueue downstream;
+  private final RequestRateLimit rate;
+  private boolean bufferFullLogged;
   private PendingRequest heldIdle;
   private ScheduledFuture<?> holdTimer;
   private boolean upstreamEnded;
@@ -70,6 +73,8 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
     void closed(TunnelSession session);
 
     void idleHeld();
+
+    void limitHit(Limit limit);
   }
 
   TunnelSession(
@@ -94,6 +99,7 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
             settings.seqBaseGraceNanos());
     this.pollingDelay = new PollingDelay(settings.emptyRepliesBeforeBackoff());
     this.downstream = new ByteQueue(settings.downstreamBufferBytes());
+    this.rate = new RequestRateLimit(settings.maxRequestsPerSecond());
   }
 
   @Override
@@ -134,6 +140,8 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
       requests++;
       if (state == State.CLOSED) {
         answerClosed(request, after);
+      } else if (!rate.tryAcquire(now)) {
+        overRate(request.responder(), after);
       } else if (request.command() == RtmptCommand.CLOSE && request.seq() < 0) {
         after.add(() -> request.responder().reply(RtmptReplies.close()));
         closeLocked(CloseReason.CLIENT_CLOSE, after);
@@ -161,6 +169,9 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
               closeLocked(CloseReason.CLIENT_CLOSE, after);
               break;
             }
+            if (admission == RequestSequencer.Admission.TOO_FAR) {
+              after.add(() -> events.limitHit(Limit.REORDER_WINDOW));
+            }
             LOG.info(
                 "{} rejected seq {} ({}); expected around {}",
                 this,
@@ -187,21 +198,30 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
    * closed): the caller then reads the whole body and calls {@link #handle}.
    */
   public StreamedSend tryStartStreamedSend(long seq, Responder responder) {
+    List<Runnable> after = new ArrayList<>();
+    StreamedSend send = null;
     synchronized (this) {
       if (state != State.OPEN || upstreamEnded || !sequencer.wouldStart(seq)) {
         return null;
       }
       long now = System.nanoTime();
-      PendingRequest request = new PendingRequest(RtmptCommand.SEND, seq, new byte[0], responder);
-      RequestSequencer.Admission admission = sequencer.admit(seq, request, now);
-      if (admission != RequestSequencer.Admission.START) {
-        throw new IllegalStateException("wouldStart and admit disagree: " + admission);
-      }
       lastRequestNanos = now;
       requests++;
-      streaming = true;
-      return new StreamedSend(request);
+      if (!rate.tryAcquire(now)) {
+        overRate(responder, after); // the caller then reads the body and finds the session closed
+      } else {
+        PendingRequest request =
+            new PendingRequest(RtmptCommand.SEND, seq, new byte[0], responder);
+        RequestSequencer.Admission admission = sequencer.admit(seq, request, now);
+        if (admission != RequestSequencer.Admission.START) {
+          throw new IllegalStateException("wouldStart and admit disagree: " + admission);
+        }
+        streaming = true;
+        send = new StreamedSend(request);
+      }
     }
+    runAll(after);
+    return send;
   }
 
   /**
@@ -467,6 +487,15 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
           data.position(data.position() + room);
         }
         upstreamPaused = true; // the link keeps the rest and stops reading: TCP back-pressure
+        after.add(() -> events.limitHit(Limit.DOWNSTREAM_BUFFER));
+        if (!bufferFullLogged) {
+          bufferFullLogged = true; // once per session: a slow player pauses the upstream often
+          LOG.info(
+              "{} downstream buffer full ({} bytes): upstream reading paused until the client"
+                  + " polls",
+              this,
+              downstream.size());
+        }
       }
       if (!downstream.isEmpty()) {
         releaseHeldIdle(after);
@@ -519,6 +548,17 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
     if (reason != null) {
       close(reason);
     }
+  }
+
+  /** A request over the per-second limit: the session ends (its stream could not go on intact). */
+  private void overRate(Responder responder, List<Runnable> after) {
+    LOG.warn(
+        "{} exceeded {} requests/s (max-requests-per-second); closing it",
+        this,
+        rate.limit());
+    after.add(() -> events.limitHit(Limit.REQUEST_RATE));
+    after.add(() -> responder.error(429, "more than " + rate.limit() + " requests per second"));
+    closeLocked(CloseReason.REQUEST_RATE, after);
   }
 
   private boolean refusesRtmpe(ByteBuffer firstSlice) {
