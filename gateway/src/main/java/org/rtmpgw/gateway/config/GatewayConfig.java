@@ -51,7 +51,8 @@ public record GatewayConfig(
     String logLevel,
     int maxSessions,
     int maxSessionsPerClient,
-    int maxRequestsPerSecond) {
+    int maxRequestsPerSecond,
+    List<String> trustedProxies) {
 
   /** The configuration with every default. */
   public static GatewayConfig defaults() {
@@ -120,7 +121,12 @@ public record GatewayConfig(
             r.get(Setting.LOG_LEVEL, GatewayConfig::logLevel, "error, warn, info, debug or trace", "info"),
             r.integer(Setting.MAX_SESSIONS, 0, 10_000_000),
             r.integer(Setting.MAX_SESSIONS_PER_CLIENT, 0, 10_000_000),
-            r.integer(Setting.MAX_REQUESTS_PER_SECOND, 0, 10_000_000));
+            r.integer(Setting.MAX_REQUESTS_PER_SECOND, 0, 10_000_000),
+            r.get(
+                Setting.TRUSTED_PROXIES,
+                GatewayConfig::addressPatterns,
+                "IP addresses or CIDR blocks (10.0.0.0/8, ::1)",
+                List.of()));
     // listen port 0 is allowed on purpose: the server then binds an ephemeral port (tests)
     if (config.upstream != null && config.upstream.port() == 0) {
       problems.add("upstream: port 0 is not a valid destination");
@@ -204,6 +210,7 @@ public record GatewayConfig(
     m.put(Setting.MAX_SESSIONS.key(), Integer.toString(maxSessions));
     m.put(Setting.MAX_SESSIONS_PER_CLIENT.key(), Integer.toString(maxSessionsPerClient));
     m.put(Setting.MAX_REQUESTS_PER_SECOND.key(), Integer.toString(maxRequestsPerSecond));
+    m.put(Setting.TRUSTED_PROXIES.key(), join(trustedProxies));
     return m;
   }
 
@@ -232,6 +239,23 @@ public record GatewayConfig(
 
   private static List<Path> paths(String s) {
     return items(s).stream().map(Path::of).toList();
+  }
+
+  /** IP addresses and CIDR blocks, checked by Jetty's InetAddressSet (which also uses them). */
+  private static List<String> addressPatterns(String s) {
+    List<String> patterns = items(s);
+    org.eclipse.jetty.util.InetAddressSet set = new org.eclipse.jetty.util.InetAddressSet();
+    for (String p : patterns) {
+      if (!p.matches("[0-9A-Fa-f:.]+(/[0-9]{1,3})?")) {
+        throw new IllegalArgumentException("'" + p + "' is not an IP address or CIDR block");
+      }
+      try {
+        set.add(p);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("'" + p + "' is not an IP address or CIDR block");
+      }
+    }
+    return patterns;
   }
 
   private static HostPort optionalHostPort(String s) {

@@ -143,7 +143,13 @@ public enum Setting {
   MAX_REQUESTS_PER_SECOND(
       "max-requests-per-second",
       "1000",
-      "RTMPT requests one session may make per second; above it the session ends (0 = no limit)");
+      "RTMPT requests one session may make per second; above it the session ends (0 = no limit)"),
+  TRUSTED_PROXIES(
+      "trusted-proxies",
+      "",
+      "load balancers (IPs or CIDRs) whose PROXY protocol header and X-Forwarded-For/Forwarded"
+          + " give the real client address; empty = believe no one",
+      Trait.LIST);
 
   /** Prefix of the environment variables that set keys: {@code RTMPGW_UPSTREAM} sets upstream. */
   public static final String ENV_PREFIX = "RTMPGW_";

@@ -33,6 +33,7 @@ import org.slf4j.LoggerFactory;
  * log line and a count.
  *
  * <pre>
+ * ([PROXY header from a trusted balancer] →)
  * plain: [sniff: rtmp | refuse(tls, garbage)] → http/1.1
  * tls:   [sniff: ssl  | refuse(plaintext)] → ssl → [sniff: rtmp | refuse(tls, garbage)] → http/1.1
  * </pre>
@@ -45,6 +46,7 @@ final class ListenerBuilder {
   private final GatewayConfig config;
   private final TunnelRegistry registry;
   private final RefusalCounters refusals;
+  private final TrustedProxies trusted;
 
   ListenerBuilder(
       Server server, GatewayConfig config, TunnelRegistry registry, RefusalCounters refusals) {
@@ -52,6 +54,7 @@ final class ListenerBuilder {
     this.config = config;
     this.registry = registry;
     this.refusals = refusals;
+    this.trusted = new TrustedProxies(config.trustedProxies());
   }
 
   ServerConnector plain(HostPort address) {
@@ -103,6 +106,12 @@ final class ListenerBuilder {
   }
 
   private ServerConnector connector(HostPort address, ConnectionFactory... factories) {
+    if (!trusted.isEmpty()) {
+      ConnectionFactory[] withProxy = new ConnectionFactory[factories.length + 1];
+      withProxy[0] = new TrustedProxyConnectionFactory(trusted, factories[0].getProtocol());
+      System.arraycopy(factories, 0, withProxy, 1, factories.length);
+      factories = withProxy;
+    }
     GatewayConnector connector =
         new GatewayConnector(server, config.tcpQuickAck(), refusals, factories);
     connector.setHost(address.host());
@@ -116,6 +125,9 @@ final class ListenerBuilder {
     httpConfig.setRequestHeaderSize(config.requestHeaderMaxBytes());
     httpConfig.setSendServerVersion(false); // librtmp needs the whole header block in 16 KB
     httpConfig.setSendXPoweredBy(false);
+    if (!trusted.isEmpty()) {
+      httpConfig.addCustomizer(new TrustedForwardedCustomizer(trusted));
+    }
     return httpConfig;
   }
 
