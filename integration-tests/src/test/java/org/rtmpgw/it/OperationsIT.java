@@ -136,7 +136,11 @@ class OperationsIT {
       assertThat(sample(m2, "rtmpgw_rtmpt_requests_total{command=\"idle\",status=\"200\"}"))
           .isPositive();
       assertThat(sample(m2, "rtmpgw_upstream_connect_seconds_count")).isGreaterThanOrEqualTo(2);
-      assertThat(sample(m2, "rtmpgw_upstream_up")).isEqualTo(1);
+      assertThat(
+              sample(
+                  m2,
+                  "rtmpgw_upstream_up{group=\"default\",server=\"127.0.0.1:" + nginx.rtmpPort() + "\"}"))
+          .isEqualTo(1);
 
       // SIGTERM: drain
       long termAt = System.nanoTime();

@@ -52,7 +52,10 @@ public record GatewayConfig(
     int maxSessions,
     int maxSessionsPerClient,
     int maxRequestsPerSecond,
-    List<String> trustedProxies) {
+    List<String> trustedProxies,
+    UpstreamRouting upstreamRouting,
+    boolean upstreamRoundRobin,
+    boolean upstreamProxyProtocol) {
 
   /** The configuration with every default. */
   public static GatewayConfig defaults() {
@@ -83,7 +86,7 @@ public record GatewayConfig(
     Reader r = new Reader(raw, problems);
     GatewayConfig config =
         new GatewayConfig(
-            r.get(Setting.UPSTREAM, HostPort::parse, "host:port"),
+            r.get(Setting.UPSTREAM, GatewayConfig::firstHostPort, "host:port list"),
             r.get(Setting.LISTEN, GatewayConfig::hostPorts, "host:port list", List.of()),
             r.get(Setting.LISTEN_TLS, GatewayConfig::hostPorts, "host:port list", List.of()),
             r.get(Setting.UPSTREAM_ACCEPTS_RTMPE, GatewayConfig::bool, "true or false", true),
@@ -126,7 +129,14 @@ public record GatewayConfig(
                 Setting.TRUSTED_PROXIES,
                 GatewayConfig::addressPatterns,
                 "IP addresses or CIDR blocks (10.0.0.0/8, ::1)",
-                List.of()));
+                List.of()),
+            r.routing(),
+            r.get(
+                Setting.UPSTREAM_BALANCE,
+                GatewayConfig::roundRobin,
+                "round-robin or first",
+                true),
+            r.get(Setting.UPSTREAM_PROXY_PROTOCOL, GatewayConfig::bool, "true or false", false));
     // listen port 0 is allowed on purpose: the server then binds an ephemeral port (tests)
     if (config.upstream != null && config.upstream.port() == 0) {
       problems.add("upstream: port 0 is not a valid destination");
@@ -169,7 +179,7 @@ public record GatewayConfig(
   /** The configuration as key/value text, the inverse of {@link #fromValues}. */
   public Map<String, String> toValues() {
     Map<String, String> m = new java.util.LinkedHashMap<>();
-    m.put(Setting.UPSTREAM.key(), upstream.toString());
+    m.put(Setting.UPSTREAM.key(), join(upstreamRouting.groups().get(UpstreamRouting.DEFAULT_GROUP)));
     m.put(Setting.LISTEN.key(), join(listen));
     m.put(Setting.LISTEN_TLS.key(), join(listenTls));
     m.put(Setting.UPSTREAM_ACCEPTS_RTMPE.key(), Boolean.toString(upstreamAcceptsRtmpe));
@@ -211,6 +221,18 @@ public record GatewayConfig(
     m.put(Setting.MAX_SESSIONS_PER_CLIENT.key(), Integer.toString(maxSessionsPerClient));
     m.put(Setting.MAX_REQUESTS_PER_SECOND.key(), Integer.toString(maxRequestsPerSecond));
     m.put(Setting.TRUSTED_PROXIES.key(), join(trustedProxies));
+    List<String> groups = new ArrayList<>();
+    upstreamRouting.groups().forEach(
+        (name, servers) -> {
+          if (!name.equals(UpstreamRouting.DEFAULT_GROUP)) {
+            groups.add(name + "=" + String.join("|", servers.stream().map(Object::toString).toList()));
+          }
+        });
+    m.put(Setting.UPSTREAM_GROUPS.key(), String.join(",", groups));
+    m.put(Setting.UPSTREAM_ROUTES.key(), join(upstreamRouting.routes()));
+    m.put(Setting.UPSTREAM_ROUTE_DEFAULT.key(), upstreamRouting.defaultGroup());
+    m.put(Setting.UPSTREAM_BALANCE.key(), upstreamRoundRobin ? "round-robin" : "first");
+    m.put(Setting.UPSTREAM_PROXY_PROTOCOL.key(), Boolean.toString(upstreamProxyProtocol));
     return m;
   }
 
@@ -256,6 +278,22 @@ public record GatewayConfig(
       }
     }
     return patterns;
+  }
+
+  private static HostPort firstHostPort(String s) {
+    List<HostPort> all = hostPorts(s);
+    if (all.isEmpty()) {
+      throw new IllegalArgumentException("at least one host:port is needed");
+    }
+    return all.get(0);
+  }
+
+  private static Boolean roundRobin(String s) {
+    return switch (s.trim()) {
+      case "round-robin" -> true;
+      case "first" -> false;
+      default -> throw new IllegalArgumentException();
+    };
   }
 
   private static HostPort optionalHostPort(String s) {
@@ -341,6 +379,36 @@ public record GatewayConfig(
               },
               "a whole number from " + min + " to " + max,
               0);
+    }
+
+    /** Groups, routes and default together: a route must name a group that exists. */
+    UpstreamRouting routing() {
+      java.util.Map<String, List<HostPort>> groups = new java.util.LinkedHashMap<>();
+      List<HostPort> defaults;
+      try {
+        defaults = hostPorts(raw.get(Setting.UPSTREAM));
+      } catch (RuntimeException e) {
+        defaults = List.of(); // reported once already, by the upstream component
+      }
+      groups.put(UpstreamRouting.DEFAULT_GROUP, defaults);
+      groups.putAll(
+          get(Setting.UPSTREAM_GROUPS, UpstreamRouting::parseGroups, "name=host:port|...", java.util.Map.of()));
+      List<UpstreamRouting.Route> routes =
+          get(Setting.UPSTREAM_ROUTES, UpstreamRouting::parseRoutes, "host:<name>=group or port:<n>=group", List.of());
+      String fallback = raw.get(Setting.UPSTREAM_ROUTE_DEFAULT).trim();
+      for (UpstreamRouting.Route r : routes) {
+        if (!groups.containsKey(r.group())) {
+          problems.add(
+              Setting.UPSTREAM_ROUTES.key() + ": route '" + r + "' names no group; groups are "
+                  + groups.keySet());
+        }
+      }
+      if (!fallback.isEmpty() && !groups.containsKey(fallback)) {
+        problems.add(
+            Setting.UPSTREAM_ROUTE_DEFAULT.key() + ": '" + fallback + "' is not a group; groups are "
+                + groups.keySet());
+      }
+      return new UpstreamRouting(java.util.Map.copyOf(groups), routes, fallback);
     }
 
     Duration millis(Setting s, int min, int max) {

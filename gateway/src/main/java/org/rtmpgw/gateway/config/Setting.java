@@ -15,7 +15,34 @@ import java.util.Optional;
  * the key upper-cased with {@code -} as {@code _}) and by the flag {@code --KEY}.
  */
 public enum Setting {
-  UPSTREAM("upstream", "127.0.0.1:1935", "RTMP server every session is forwarded to (host:port)"),
+  UPSTREAM(
+      "upstream",
+      "127.0.0.1:1935",
+      "RTMP server(s) sessions are forwarded to (host:port; several: balanced, with failover)",
+      Trait.LIST),
+  UPSTREAM_GROUPS(
+      "upstream-groups",
+      "",
+      "more named groups of RTMP servers: name=host:port|host:port, comma-separated",
+      Trait.LIST),
+  UPSTREAM_ROUTES(
+      "upstream-routes",
+      "",
+      "host:<name>=group (HTTP Host or TLS SNI) or port:<n>=group (listener port); first match wins",
+      Trait.LIST),
+  UPSTREAM_ROUTE_DEFAULT(
+      "upstream-route-default",
+      "default",
+      "group for clients no route matches ('default' = the upstream servers); empty = refuse them"),
+  UPSTREAM_BALANCE(
+      "upstream-balance",
+      "round-robin",
+      "round-robin: new sessions rotate over a group's servers; first: always the first that"
+          + " connects"),
+  UPSTREAM_PROXY_PROTOCOL(
+      "upstream-proxy-protocol",
+      "false",
+      "send a PROXY v1 header first on every upstream connection (nginx-rtmp: listen ... proxy_protocol)"),
   LISTEN(
       "listen",
       "0.0.0.0:8080",

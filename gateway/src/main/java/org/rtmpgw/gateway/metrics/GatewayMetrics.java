@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import org.rtmpgw.gateway.config.HostPort;
 import org.rtmpgw.gateway.config.Setting;
 import org.rtmpgw.gateway.session.CloseReason;
 import org.rtmpgw.gateway.session.GatewaySession;
@@ -24,6 +25,7 @@ import org.rtmpgw.gateway.session.SessionObserver;
 import org.rtmpgw.gateway.session.SessionStats;
 import org.rtmpgw.gateway.session.Transport;
 import org.rtmpgw.gateway.tls.CertificateInfo;
+import org.rtmpgw.gateway.upstream.UpstreamSelector;
 
 /**
  * The gateway's Prometheus metrics. Fed by events ({@link SessionObserver}, {@link
@@ -54,7 +56,7 @@ public final class GatewayMetrics implements SessionObserver {
       RefusalCounters refusals,
       Supplier<List<CertificateInfo>> certificates,
       BooleanSupplier draining,
-      BooleanSupplier upstreamUp) {}
+      Supplier<UpstreamSelector> upstreams) {}
 
   public GatewayMetrics(Sources sources) {
     for (Transport t : Transport.values()) {
@@ -174,8 +176,20 @@ public final class GatewayMetrics implements SessionObserver {
         .register(registry);
     GaugeWithCallback.builder()
         .name("rtmpgw_upstream_up")
-        .help("1 when the upstream accepted the last TCP probe")
-        .callback(cb -> cb.call(sources.upstreamUp().getAsBoolean() ? 1 : 0))
+        .help("1 when the upstream server accepted the last TCP probe, by group and server")
+        .labelNames("group", "server")
+        .callback(
+            cb -> {
+              UpstreamSelector upstreams = sources.upstreams().get();
+              upstreams
+                  .groups()
+                  .forEach(
+                      (group, servers) -> {
+                        for (HostPort server : servers) {
+                          cb.call(upstreams.isUp(server) ? 1 : 0, group, server.toString());
+                        }
+                      });
+            })
         .register(registry);
     CounterWithCallback.builder()
         .name("rtmpgw_limit_hits_total")

@@ -4,16 +4,21 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.ExtendedSSLSession;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
 import org.eclipse.jetty.io.AbstractConnection;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.RetainableByteBuffer;
+import org.eclipse.jetty.io.ssl.SslConnection;
 import org.eclipse.jetty.util.IteratingCallback;
 import org.rtmpgw.gateway.session.ClientAddress;
 import org.rtmpgw.gateway.session.CloseReason;
 import org.rtmpgw.gateway.session.GatewaySession;
 import org.rtmpgw.gateway.session.Limit;
+import org.rtmpgw.gateway.session.SessionOrigin;
 import org.rtmpgw.gateway.session.SessionSettings;
 import org.rtmpgw.gateway.session.SessionStats;
 import org.rtmpgw.gateway.session.Transport;
@@ -57,6 +62,7 @@ final class RawRtmpConnection extends AbstractConnection.NonBlocking
 
   private ByteBuffer firstBytes = ByteBuffer.allocate(0);
   private UpstreamLink link;
+  private String upstreamServer;
   private boolean closed;
   private boolean upstreamEnded;
   private CloseReason upstreamEndReason = CloseReason.UPSTREAM_EOF;
@@ -99,21 +105,43 @@ final class RawRtmpConnection extends AbstractConnection.NonBlocking
   public void onOpen() {
     super.onOpen();
     registry
-        .connectUpstream(client, this)
+        .connectUpstream(origin(), this)
         .whenComplete(
-            (upstream, failure) -> {
+            (connected, failure) -> {
               if (failure != null) {
                 getEndPoint().close(); // RTMP has no way to carry a reason; the log has it
               } else {
-                attach(upstream);
+                attach(connected.link(), connected.server().toString());
               }
             });
   }
 
-  private void attach(UpstreamLink upstream) {
+  /** The client, the name it asked for (TLS SNI; none on plain RTMP) and the address it reached. */
+  private SessionOrigin origin() {
+    EndPoint endPoint = getEndPoint();
+    String host = null;
+    if (endPoint instanceof SslConnection.SslEndPoint ssl
+        && ssl.getSslConnection().getSSLEngine().getSession()
+            instanceof ExtendedSSLSession session) {
+      for (SNIServerName name : session.getRequestedServerNames()) {
+        if (name instanceof SNIHostName hostName) {
+          host = hostName.getAsciiName();
+        }
+      }
+    }
+    String local = ClientAddress.describe(endPoint.getLocalSocketAddress());
+    int localPort =
+        endPoint.getLocalSocketAddress() instanceof java.net.InetSocketAddress inet
+            ? inet.getPort()
+            : -1;
+    return new SessionOrigin(client, host, ClientAddress.host(local), localPort);
+  }
+
+  private void attach(UpstreamLink upstream, String server) {
     boolean refused;
     synchronized (this) {
       link = upstream;
+      upstreamServer = server;
       refused = closed; // the client left while the upstream was connecting
     }
     if (refused) {
@@ -126,7 +154,7 @@ final class RawRtmpConnection extends AbstractConnection.NonBlocking
       getEndPoint().close();
       return;
     }
-    LOG.debug("{} upstream {} connected", label(), registry.upstream());
+    LOG.debug("{} upstream {} connected", label(), server);
     if (firstBytes.hasRemaining()) {
       writeUpstream(firstBytes, null);
     } else {
@@ -382,6 +410,7 @@ final class RawRtmpConnection extends AbstractConnection.NonBlocking
         id,
         transport,
         client,
+        upstreamServer,
         (end - openedNanos) / 1_000_000,
         bytesUpstream,
         bytesDownstream,

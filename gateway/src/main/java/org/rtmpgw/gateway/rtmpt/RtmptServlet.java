@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import org.rtmpgw.gateway.config.GatewayConfig;
 import org.rtmpgw.gateway.session.CloseReason;
 import org.rtmpgw.gateway.session.PendingRequest;
+import org.rtmpgw.gateway.session.SessionOrigin;
 import org.rtmpgw.gateway.session.Transport;
 import org.rtmpgw.gateway.session.TunnelRegistry;
 import org.rtmpgw.gateway.session.TunnelSession;
@@ -112,12 +113,21 @@ public final class RtmptServlet extends HttpServlet {
         request.getInputStream(),
         contentLength,
         config.requestBodyMaxBytes(),
-        result -> dispatch(rtmpt, client, Transport.tunnelled(request.isSecure()), result, responder));
+        result ->
+            dispatch(
+                rtmpt,
+                client,
+                new SessionOrigin(
+                    client, request.getServerName(), request.getLocalAddr(), request.getLocalPort()),
+                Transport.tunnelled(request.isSecure()),
+                result,
+                responder));
   }
 
   private void dispatch(
       RtmptRequest rtmpt,
       String client,
+      SessionOrigin origin,
       Transport transport,
       BodyReader.Result result,
       AsyncResponder responder) {
@@ -139,7 +149,7 @@ public final class RtmptServlet extends HttpServlet {
     byte[] body = ((BodyReader.Body) result).bytes();
     switch (rtmpt.command()) {
       case IDENT -> ident(responder);
-      case OPEN -> registry.open(client, transport, responder);
+      case OPEN -> registry.open(origin, transport, responder);
       case SEND, IDLE, CLOSE -> {
         TunnelSession session = registry.find(rtmpt.sessionId());
         if (session == null) {

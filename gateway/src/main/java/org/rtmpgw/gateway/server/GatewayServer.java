@@ -31,7 +31,6 @@ import org.rtmpgw.gateway.tls.GatewayTls;
 import org.rtmpgw.gateway.tls.PemPair;
 import org.rtmpgw.gateway.tls.TlsSettings;
 import org.rtmpgw.gateway.tls.TlsSetupException;
-import org.rtmpgw.gateway.upstream.UpstreamProbe;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,7 +48,6 @@ public final class GatewayServer {
   private final TunnelRegistry registry;
   private final RefusalCounters refusals = new RefusalCounters();
   private final GatewayMetrics metrics;
-  private final UpstreamProbe probe;
   private final Server server;
   private final List<ServerConnector> plain = new ArrayList<>();
   private final List<ServerConnector> tls = new ArrayList<>();
@@ -67,9 +65,6 @@ public final class GatewayServer {
   public GatewayServer(GatewayConfig config) throws TlsSetupException {
     this.config = config;
     this.gatewayTls = config.tlsEnabled() ? GatewayTls.create(tlsSettings(config)) : null;
-    this.probe =
-        new UpstreamProbe(
-            config.upstream(), config.upstreamProbeInterval(), config.upstreamConnectTimeout());
     TunnelRegistry[] registryRef = new TunnelRegistry[1];
     this.metrics =
         new GatewayMetrics(
@@ -78,7 +73,7 @@ public final class GatewayServer {
                 refusals,
                 () -> gatewayTls == null ? List.of() : gatewayTls.certificates(),
                 () -> registryRef[0].isDraining(),
-                probe::isUp));
+                () -> registryRef[0].upstreams()));
     this.registry = new TunnelRegistry(config, metrics);
     registryRef[0] = registry;
 
@@ -160,7 +155,7 @@ public final class GatewayServer {
   public void start() throws Exception {
     registry.start();
     server.start();
-    probe.start(background);
+    registry.upstreams().startProbes(background);
     if (gatewayTls != null) {
       gatewayTls.startWatching(background); // the certificates were logged when loaded
     }
@@ -173,7 +168,18 @@ public final class GatewayServer {
     if (management != null) {
       logListener("management", management, "metrics,healthz,readyz,admin");
     }
-    LOG.info("forwarding to upstream {}", config.upstream());
+    config
+        .upstreamRouting()
+        .groups()
+        .forEach((group, servers) -> LOG.info("upstream group '{}': {}", group, servers));
+    if (!config.upstreamRouting().routes().isEmpty()) {
+      LOG.info(
+          "upstream routes {}; unmatched clients go to '{}'",
+          config.upstreamRouting().routes(),
+          config.upstreamRouting().defaultGroup().isEmpty()
+              ? "(refused)"
+              : config.upstreamRouting().defaultGroup());
+    }
   }
 
   private static void logListener(String kind, ServerConnector c, String serves) {
@@ -269,10 +275,6 @@ public final class GatewayServer {
     return metrics;
   }
 
-  public UpstreamProbe upstreamProbe() {
-    return probe;
-  }
-
   /** The TLS material being served, or null when no TLS listener is configured. */
   public GatewayTls tls() {
     return gatewayTls;
@@ -289,10 +291,7 @@ public final class GatewayServer {
       if (registry.isDraining()) {
         return "draining";
       }
-      if (!probe.isUp()) {
-        return "upstream " + config.upstream() + " unreachable: " + probe.lastFailure();
-      }
-      return null;
+      return registry.upstreams().notReadyReason();
     }
 
     @Override

@@ -16,6 +16,8 @@ import org.rtmpgw.gateway.config.HostPort;
 import org.rtmpgw.gateway.upstream.UpstreamConnector;
 import org.rtmpgw.gateway.upstream.UpstreamLink;
 import org.rtmpgw.gateway.upstream.UpstreamListener;
+import org.rtmpgw.gateway.upstream.UpstreamSelector;
+import org.rtmpgw.tunnel.ProxyProtocolV1;
 import org.rtmpgw.tunnel.RtmptReplies;
 import org.rtmpgw.tunnel.SessionIdGenerator;
 import org.slf4j.Logger;
@@ -35,6 +37,8 @@ public final class TunnelRegistry {
   private static final long SWEEP_INTERVAL_MILLIS = 250;
 
   private final HostPort upstream;
+  private final UpstreamSelector selector;
+  private final boolean proxyProtocol;
   private final SessionSettings settings;
   private final UpstreamConnector connector;
   private final SessionIdGenerator ids;
@@ -73,6 +77,8 @@ public final class TunnelRegistry {
         };
     this.admission = new SessionAdmission(config.maxSessions(), config.maxSessionsPerClient());
     this.upstream = config.upstream();
+    this.selector = new UpstreamSelector(config);
+    this.proxyProtocol = config.upstreamProxyProtocol();
     this.settings = SessionSettings.from(config);
     this.connector = new UpstreamConnector(config.upstreamConnectTimeout());
     this.ids = new SessionIdGenerator(new SecureRandom(), config.nodeId());
@@ -96,49 +102,35 @@ public final class TunnelRegistry {
         this::sweep, SWEEP_INTERVAL_MILLIS, SWEEP_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
   }
 
-  /** Opens a session for {@code client}; the responder gets the open reply or a 502/503. */
-  public void open(String client, Transport transport, Responder responder) {
-    if (shuttingDown) {
-      LOG.info("refused /open/1 from {}: gateway is shutting down", client);
-      responder.error(503, "gateway is shutting down");
-      return;
-    }
-    if (draining) {
-      LOG.info("refused /open/1 from {}: gateway is draining", client);
-      responder.error(503, "gateway is draining; open the session on another node");
-      return;
-    }
-    Limit over = admission.tryAdmit(ClientAddress.host(client));
-    if (over != null) {
-      refuseOverLimit(client, "/open/1", over);
-      responder.error(
-          over == Limit.MAX_SESSIONS ? 503 : 429,
-          "too many sessions (" + over + ")");
+  /**
+   * Opens an RTMPT session; the responder gets the open reply, or 502 (no upstream server of the
+   * client's group reachable), 503 (shutting down, draining, max-sessions), 429
+   * (max-sessions-per-client) or 403 (no upstream route for the client's host).
+   */
+  public void open(SessionOrigin origin, Transport transport, Responder responder) {
+    String client = origin.client();
+    Refused refused = refuse(origin, "/open/1");
+    if (refused != null) {
+      responder.error(refused.status(), refused.reason());
       return;
     }
     String id = ids.next();
     TunnelSession session = new TunnelSession(id, transport, client, settings, timer, events);
     long started = System.nanoTime();
-    connector
-        .connect(upstream, session)
+    connect(origin, session)
         .whenComplete(
-            (link, failure) -> {
+            (connected, failure) -> {
               if (failure != null) {
-                admission.release(ClientAddress.host(client));
-                connectFailed(unwrap(failure));
-                String why = describe(unwrap(failure));
-                LOG.warn("upstream {} unreachable for client {}: {}", upstream, client, why);
-                responder.error(502, "upstream " + upstream + " unreachable: " + why);
+                responder.error(502, "upstream unreachable: " + describe(unwrap(failure)));
                 return;
               }
-              observer.upstreamConnected(System.nanoTime() - started);
               sessions.put(id, session);
               observer.opened(transport);
-              session.attach(link);
+              session.attach(connected.link(), connected.server().toString());
               LOG.debug(
                   "{} opened; upstream {} connected in {} ms",
                   session,
-                  upstream,
+                  connected.server(),
                   (System.nanoTime() - started) / 1_000_000);
               if (shuttingDown) {
                 session.close(CloseReason.SHUTDOWN);
@@ -160,39 +152,94 @@ public final class TunnelRegistry {
   }
 
   /**
-   * Connects a raw connection's upstream. On failure the warning is logged here, in the same
+   * Connects a raw connection's upstream. Refusals and failures are logged here, in the same
    * words as for RTMPT, and the future fails.
    */
-  public CompletableFuture<UpstreamLink> connectUpstream(String client, UpstreamListener listener) {
+  public CompletableFuture<UpstreamSelector.Connected> connectUpstream(
+      SessionOrigin origin, UpstreamListener listener) {
+    Refused refused = refuse(origin, "raw connection");
+    if (refused != null) {
+      return CompletableFuture.failedFuture(new IllegalStateException(refused.reason()));
+    }
+    return connect(origin, listener);
+  }
+
+  /** Why a new session must not be opened (already logged), or null with its admission held. */
+  private Refused refuse(SessionOrigin origin, String what) {
+    String client = origin.client();
     if (shuttingDown || draining) {
-      LOG.info(
-          "refused raw connection from {}: gateway is {}",
+      String state = shuttingDown ? "shutting down" : "draining";
+      LOG.info("refused {} from {}: gateway is {}", what, client, state);
+      return new Refused(
+          503,
+          shuttingDown
+              ? "gateway is shutting down"
+              : "gateway is draining; open the session on another node");
+    }
+    if (selector.route(origin.host(), origin.localPort()) == null) {
+      LOG.warn(
+          "refused {} from {}: no upstream route for host '{}' on port {}"
+              + " (upstream-routes, upstream-route-default)",
+          what,
           client,
-          shuttingDown ? "shutting down" : "draining");
-      return CompletableFuture.failedFuture(new IllegalStateException("not accepting sessions"));
+          origin.host(),
+          origin.localPort());
+      return new Refused(403, "no upstream for host '" + origin.host() + "'");
     }
     Limit over = admission.tryAdmit(ClientAddress.host(client));
     if (over != null) {
-      refuseOverLimit(client, "raw connection", over);
-      return CompletableFuture.failedFuture(new IllegalStateException("over " + over));
+      refuseOverLimit(client, what, over);
+      return new Refused(over == Limit.MAX_SESSIONS ? 503 : 429, "too many sessions (" + over + ")");
     }
+    return null;
+  }
+
+  private record Refused(int status, String reason) {}
+
+  /** Connects an admitted session to a server of its group; a failure releases the admission. */
+  private CompletableFuture<UpstreamSelector.Connected> connect(
+      SessionOrigin origin, UpstreamListener listener) {
+    String group = selector.route(origin.host(), origin.localPort());
+    byte[] proxyHeader = proxyHeader(origin);
     long started = System.nanoTime();
-    return connector
-        .connect(upstream, listener)
+    return selector
+        .connect(connector, group, listener, proxyHeader)
         .whenComplete(
-            (link, failure) -> {
+            (connected, failure) -> {
               if (failure == null) {
                 observer.upstreamConnected(System.nanoTime() - started);
-              } else {
-                admission.release(ClientAddress.host(client));
-                connectFailed(unwrap(failure));
-                LOG.warn(
-                    "upstream {} unreachable for client {}: {}",
-                    upstream,
-                    client,
-                    describe(unwrap(failure)));
+                return;
               }
+              admission.release(ClientAddress.host(origin.client()));
+              String why = describe(unwrap(failure));
+              observer.upstreamConnectFailed();
+              if (why.contains("Timeout")) {
+                observer.limitHit(Limit.UPSTREAM_CONNECT_TIMEOUT);
+              }
+              LOG.warn(
+                  "no upstream of group '{}' reachable for client {}: {}",
+                  group,
+                  origin.client(),
+                  why);
             });
+  }
+
+  /** The PROXY v1 header for the upstream, when upstream-proxy-protocol asks for one. */
+  private byte[] proxyHeader(SessionOrigin origin) {
+    if (!proxyProtocol || origin.localIp() == null) {
+      return null;
+    }
+    String client = origin.client();
+    int colon = client.lastIndexOf(':');
+    try {
+      return ProxyProtocolV1.header(
+          client.substring(0, colon),
+          Integer.parseInt(client.substring(colon + 1)),
+          origin.localIp(),
+          origin.localPort());
+    } catch (RuntimeException e) {
+      return ProxyProtocolV1.header("", 0, "", 0); // PROXY UNKNOWN: the server keeps its own view
+    }
   }
 
   /**
@@ -252,14 +299,6 @@ public final class TunnelRegistry {
         totalSize());
   }
 
-  private void connectFailed(Throwable cause) {
-    observer.upstreamConnectFailed();
-    if (cause instanceof java.net.SocketTimeoutException
-        || cause instanceof java.util.concurrent.TimeoutException) {
-      observer.limitHit(Limit.UPSTREAM_CONNECT_TIMEOUT);
-    }
-  }
-
   private static Throwable unwrap(Throwable failure) {
     return failure instanceof CompletionException && failure.getCause() != null
         ? failure.getCause()
@@ -285,8 +324,14 @@ public final class TunnelRegistry {
     return List.copyOf(sessions.values());
   }
 
+  /** The first server of the default group (the {@code upstream} setting). */
   public HostPort upstream() {
     return upstream;
+  }
+
+  /** The upstream groups, routes and their health. */
+  public UpstreamSelector upstreams() {
+    return selector;
   }
 
   /** Reports a limit a raw connection ran into (RTMPT sessions report through their events). */
@@ -319,7 +364,7 @@ public final class TunnelRegistry {
         s.id(),
         s.transport(),
         s.client(),
-        upstream,
+        s.upstream(),
         s.durationMillis(),
         s.bytesUpstream(),
         s.bytesDownstream(),

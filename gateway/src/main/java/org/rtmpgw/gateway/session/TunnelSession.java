@@ -48,6 +48,7 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
 
   private State state = State.CONNECTING;
   private UpstreamLink link;
+  private String upstreamServer;
   private final RequestSequencer<PendingRequest> sequencer;
   private final PollingDelay pollingDelay;
   private final ByteQueue downstream;
@@ -117,10 +118,11 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
   }
 
   /** Called once the upstream connection is up; a session closed meanwhile closes the link. */
-  void attach(UpstreamLink upstream) {
+  void attach(UpstreamLink upstream, String server) {
     boolean closeNow;
     synchronized (this) {
       link = upstream;
+      upstreamServer = server;
       closeNow = state == State.CLOSED;
       if (!closeNow) {
         state = State.OPEN;
@@ -619,6 +621,7 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
         id,
         transport,
         client,
+        upstreamServer,
         (end - openedNanos) / 1_000_000,
         bytesUpstream,
         bytesDownstream,

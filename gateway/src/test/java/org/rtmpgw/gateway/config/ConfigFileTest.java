@@ -171,8 +171,8 @@ class ConfigFileTest {
     assertThat(v).hasValue(Map.of("log-level", "debug"));
     assertThat(problems)
         .containsExactly(
-            "config g.yaml: upstream: a nested mapping is not allowed; expected a single value"
-                + " (the file is flat: one 'key: value' per line)",
+            "config g.yaml: upstream: a nested mapping is not allowed; expected a list of text"
+                + " values or comma-separated text",
             "config g.yaml: node-id: a list is not allowed; expected a single value"
                 + " (the file is flat: one 'key: value' per line)",
             "config g.yaml: listen: a list holding a list or mapping is not allowed; expected a"

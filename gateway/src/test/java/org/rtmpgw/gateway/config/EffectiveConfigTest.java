@@ -157,8 +157,8 @@ class EffectiveConfigTest {
     String yaml = e.toYaml();
 
     assertThat(yaml)
-        .contains("upstream: 10.0.0.1:1935")
-        .containsPattern("(?m)^upstream: 10\\.0\\.0\\.1:1935 +# file$")
+        .contains("upstream: [10.0.0.1:1935]")
+        .containsPattern("(?m)^upstream: \\[10\\.0\\.0\\.1:1935\\] +# file$")
         .containsPattern("(?m)^listen: \\[0\\.0\\.0\\.0:80, \"\\[::1\\]:1935\"\\] +# file$")
         .containsPattern("(?m)^ident-body: \".*\" +# env RTMPGW_IDENT_BODY$")
         .containsPattern("(?m)^node-id: \"null\" +# flag --node-id$")

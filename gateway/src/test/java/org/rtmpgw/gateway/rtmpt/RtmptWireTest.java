@@ -338,7 +338,8 @@ class RtmptWireTest extends GatewayTestBase {
 
   @Test
   void thousandsOfRequestsOnOneKeepAliveConnectionAreAllAnswered() throws Exception {
-    RunningGateway g = gateway(Map.of("idle-hold-ms", "0"));
+    // no rate limit: this client polls far faster than max-requests-per-second allows
+    RunningGateway g = gateway(Map.of("idle-hold-ms", "0", "max-requests-per-second", "0"));
     RawHttpClient http = client(g);
     RtmptTestSession s = RtmptTestSession.open(http);
     upstream.awaitConnection(WAIT);

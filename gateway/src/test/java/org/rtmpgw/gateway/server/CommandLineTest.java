@@ -123,7 +123,7 @@ class CommandLineTest {
         .containsPattern(
             "(?m)^tls-keystore-password: \"\\*\\*\\*\\*\" +# env RTMPGW_TLS_KEYSTORE_PASSWORD"
                 + " \\(masked\\)$")
-        .containsPattern("(?m)^upstream: 10\\.0\\.0\\.1:1935 +# file$")
+        .containsPattern("(?m)^upstream: \\[10\\.0\\.0\\.1:1935\\] +# file$")
         .containsPattern("(?m)^log-level: debug +# env RTMPGW_LOG_LEVEL$")
         .containsPattern("(?m)^node-id: n1 +# flag --node-id$")
         .containsPattern("(?m)^idle-hold-ms: 100 +# default$");

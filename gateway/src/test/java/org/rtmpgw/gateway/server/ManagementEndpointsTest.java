@@ -70,7 +70,11 @@ class ManagementEndpointsTest extends GatewayTestBase {
     await().atMost(WAIT).until(() -> get(g, "/readyz").statusCode() == 503);
     assertThat(get(g, "/readyz").body()).contains("upstream", "unreachable");
     assertThat(get(g, "/healthz").statusCode()).as("alive all the same").isEqualTo(200);
-    assertThat(sample(get(g, "/metrics").body(), "rtmpgw_upstream_up")).isEqualTo(0);
+    assertThat(
+            sample(
+                get(g, "/metrics").body(),
+                "rtmpgw_upstream_up{group=\"default\",server=\"" + upstream.hostPort() + "\"}"))
+        .isEqualTo(0);
   }
 
   @Test
