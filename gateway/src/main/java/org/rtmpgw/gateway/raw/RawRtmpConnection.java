@@ -4,9 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
-import javax.net.ssl.ExtendedSSLSession;
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SNIServerName;
 import org.eclipse.jetty.io.AbstractConnection;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.Connection;
@@ -23,6 +20,7 @@ import org.rtmpgw.gateway.session.SessionSettings;
 import org.rtmpgw.gateway.session.SessionStats;
 import org.rtmpgw.gateway.session.Transport;
 import org.rtmpgw.gateway.session.TunnelRegistry;
+import org.rtmpgw.gateway.tls.RequestedServerName;
 import org.rtmpgw.gateway.upstream.UpstreamLink;
 import org.rtmpgw.gateway.upstream.UpstreamListener;
 import org.rtmpgw.tunnel.ByteQueue;
@@ -119,16 +117,11 @@ final class RawRtmpConnection extends AbstractConnection.NonBlocking
   /** The client, the name it asked for (TLS SNI; none on plain RTMP) and the address it reached. */
   private SessionOrigin origin() {
     EndPoint endPoint = getEndPoint();
-    String host = null;
-    if (endPoint instanceof SslConnection.SslEndPoint ssl
-        && ssl.getSslConnection().getSSLEngine().getSession()
-            instanceof ExtendedSSLSession session) {
-      for (SNIServerName name : session.getRequestedServerNames()) {
-        if (name instanceof SNIHostName hostName) {
-          host = hostName.getAsciiName();
-        }
-      }
-    }
+
+    String host =
+        endPoint instanceof SslConnection.SslEndPoint ssl
+            ? RequestedServerName.of(ssl.getSslConnection().getSSLEngine())
+            : null;
     String local = ClientAddress.describe(endPoint.getLocalSocketAddress());
     int localPort =
         endPoint.getLocalSocketAddress() instanceof java.net.InetSocketAddress inet

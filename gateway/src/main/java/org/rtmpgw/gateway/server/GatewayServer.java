@@ -327,6 +327,12 @@ public final class GatewayServer {
     }
 
     @Override
+    public void setServer(org.eclipse.jetty.server.Server server) {
+      super.setServer(server);
+      managementHandler.setServer(server);
+    }
+
+    @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
       if (request.getConnectionMetaData().getConnector() == management) {
         return managementHandler.handle(request, response, callback);

@@ -90,7 +90,7 @@ class UpstreamGroupsTest extends GatewayTestBase {
       RtmptTestSession s = RtmptTestSession.open(client(g));
       assertThat(g.session(s.id()).stats().upstream()).isEqualTo(upstream.hostPort());
     }
-    assertThat(upstream.connectionCount()).isEqualTo(3);
+    await().atMost(WAIT).until(() -> upstream.connectionCount() == 3);
   }
 
   @Test
@@ -205,5 +205,52 @@ class UpstreamGroupsTest extends GatewayTestBase {
         .hasMessageContaining("group 'vod' has no server");
     assertThatThrownBy(() -> GatewayConfig.defaults().with(Map.of("upstream-routes", "sni:x=default")))
         .hasMessageContaining("neither host:<name> nor port:<n>");
+  }
+
+  @Test
+  void rtmpsIsRoutedByTheSniTheClientSent(@org.junit.jupiter.api.io.TempDir java.nio.file.Path certs)
+      throws Exception {
+    FakeRtmpUpstream vod = second();
+    RunningGateway g =
+        gateway(
+            Map.of(
+                "listen-tls", "127.0.0.1:0",
+                "tls-generated-dir", certs.toString(),
+                "upstream-groups", "vod=" + vod.hostPort(),
+                "upstream-routes", "host:vod.example.org=vod"));
+    for (String sni : new String[] {"vod.example.org", "live.example.org"}) {
+      // a fresh client context each time: a resumed session would carry the first name
+    javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+      context.init(
+          null,
+          new javax.net.ssl.TrustManager[] {
+            new javax.net.ssl.X509TrustManager() {
+              @Override
+              public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {}
+
+              @Override
+              public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {}
+
+              @Override
+              public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+              }
+            }
+          },
+          null);
+      javax.net.ssl.SSLSocket s =
+          (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket();
+      track(s);
+      s.connect(new InetSocketAddress("127.0.0.1", g.server().tlsPort()), 2_000);
+      javax.net.ssl.SSLParameters params = s.getSSLParameters();
+      params.setServerNames(java.util.List.of(new javax.net.ssl.SNIHostName(sni)));
+      s.setSSLParameters(params);
+      s.startHandshake();
+      s.getOutputStream().write(Bytes.c0c1());
+      s.getOutputStream().flush();
+    }
+    assertThat(vod.awaitConnection(WAIT).awaitBytes(1537, WAIT)).isEqualTo(Bytes.c0c1());
+    assertThat(upstream.awaitConnection(WAIT).awaitBytes(1537, WAIT)).isEqualTo(Bytes.c0c1());
+    assertThat(vod.connectionCount()).isEqualTo(1);
   }
 }
