@@ -292,6 +292,9 @@ final class RawRtmpConnection extends AbstractConnection.NonBlocking
             downstream.drainTo(
                 bytes.array(), bytes.arrayOffset(), Math.min(bytes.capacity(), CHUNK_BYTES));
         bytes.limit(chunkBytes);
+        // counted when taken, as RTMPT counts a reply when it is built: a fast client may read,
+        // answer and close before the write completes, and must not be logged as owed bytes
+        bytesDownstream += chunkBytes;
         if (upstreamPaused && downstream.remaining() > 0) {
           upstreamPaused = false;
           resume = true;
@@ -306,9 +309,6 @@ final class RawRtmpConnection extends AbstractConnection.NonBlocking
 
     @Override
     protected void onSuccess() {
-      synchronized (RawRtmpConnection.this) {
-        bytesDownstream += chunkBytes;
-      }
       release();
     }
 

@@ -392,6 +392,14 @@ public final class TunnelRegistry {
     }
     timer.shutdownNow();
     try {
+      // a servlet container's undeploy checks for threads left behind
+      if (!timer.awaitTermination(5, TimeUnit.SECONDS)) {
+        LOG.warn("session timer did not stop within 5 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
       connector.stop();
     } catch (Exception e) {
       LOG.warn("stopping the upstream connector failed", e);
