@@ -104,6 +104,21 @@ class StandaloneJarIT {
         "StandaloneJarIT --listen nonsense: exit %s, stderr: %s%n", bad.exitCode(), badErr.strip());
     assertThat(bad.exitCode()).as(bad::describe).hasValue(2);
     assertThat(badErr).as(bad::describe).contains("listen").contains("nonsense");
+
+    Path missing = dir.resolve("missing.crt.pem");
+    PeerProcess badCert =
+        PeerProcess.run(
+            "gateway-check-bad-cert",
+            dir,
+            java(
+                "--check-config",
+                "--listen-tls", "127.0.0.1:8443",
+                "--tls-cert-files", missing.toString(),
+                "--tls-key-files", dir.resolve("missing.key.pem").toString()),
+            CLI_TIMEOUT);
+    String badCertErr = Files.readString(badCert.stderrLog(), StandardCharsets.UTF_8);
+    assertThat(badCert.exitCode()).as(badCert::describe).hasValue(2);
+    assertThat(badCertErr).as(badCert::describe).contains(missing.toString()).doesNotContain("\tat ");
   }
 
   @Test

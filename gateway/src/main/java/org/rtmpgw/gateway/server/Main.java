@@ -27,7 +27,16 @@ public final class Main {
     switch (parsed.action()) {
       case HELP -> System.out.print(CommandLine.help());
       case VERSION -> System.out.println("rtmp-gateway " + version());
-      case CHECK_CONFIG -> System.out.print(CommandLine.checkConfig(parsed));
+      case CHECK_CONFIG -> {
+        String certificates = checkCertificates(parsed.config());
+        if (certificates != null) {
+          System.err.println("invalid configuration:");
+          System.err.println("  " + certificates);
+          System.exit(EXIT_BAD_CONFIG);
+          return;
+        }
+        System.out.print(CommandLine.checkConfig(parsed));
+      }
       case PRINT_CONFIG -> System.out.print(CommandLine.printConfig(parsed));
       case RUN -> run(parsed);
     }
@@ -128,6 +137,25 @@ public final class Main {
         log.warn("stop failed", e);
       }
       System.exit(0);
+    }
+  }
+
+  /**
+   * Loads the configured certificates the way a start would, without starting: a missing,
+   * unreadable or mismatched file is a configuration error. A generated certificate is not
+   * checked (checking must not create files).
+   */
+  static String checkCertificates(org.rtmpgw.gateway.config.GatewayConfig config) {
+    boolean configured =
+        !config.tlsCertFiles().isEmpty() || config.tlsKeystoreFile() != null;
+    if (!config.tlsEnabled() || !configured) {
+      return null;
+    }
+    try {
+      org.rtmpgw.gateway.tls.GatewayTls.create(GatewayServer.tlsSettings(config)).close();
+      return null;
+    } catch (TlsSetupException e) {
+      return "tls: " + e.getMessage();
     }
   }
 
