@@ -64,7 +64,10 @@ public final class RequestSequencer<T> {
   private final int window;
   private final long maxGapNanos;
 
-  /** Parked requests by seq; every key is in (anchor, anchor + window]. */
+  /**
+   * Parked requests by seq, never more than {@code window}. Keys parked once the base is fixed are
+   * in (anchor, anchor + window]; keys parked while it was undecided may lie further ahead.
+   */
   private final TreeMap<Long, T> parked = new TreeMap<>();
 
   /** Retries of {@link #inProgress}; emptied by {@code complete}. */
@@ -184,6 +187,10 @@ public final class RequestSequencer<T> {
     }
     if (parked.containsKey(seq)) {
       return Admission.DUPLICATE_PARKED;
+    }
+    if (parked.size() >= window) {
+      // only possible while seqs parked before the base was fixed lie beyond the window
+      return Admission.TOO_FAR;
     }
     parked.put(seq, request);
     if (inProgress == NONE && !waiting) {
