@@ -11,7 +11,15 @@ import java.nio.ByteBuffer;
  */
 public final class FirstBytes {
   /** The most bytes {@link #classify} ever needs before it answers something other than MORE. */
-  public static final int MAX_BYTES_NEEDED = 3;
+  public static final int MAX_BYTES_NEEDED = 12;
+
+  /** Upper-case letters that make a request line: every HTTP method has at least three. */
+  private static final int HTTP_METHOD_LETTERS = 3;
+
+  private static final byte[] PROXY_V1 = {'P', 'R', 'O', 'X', 'Y', ' '};
+  private static final byte[] PROXY_V2 = {
+    0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A
+  };
 
   private static final int TLS_HANDSHAKE = 0x16;
   private static final int TLS_ALERT = 0x15;
@@ -30,6 +38,11 @@ public final class FirstBytes {
     RTMPE,
     /** An HTTP request line: an upper-case token, then a space (RTMPT, or ordinary web traffic). */
     HTTP,
+    /**
+     * A PROXY protocol header (v1 text or v2 binary). Only a trusted load balancer's is read (before
+     * any sniffing); seen here, it came from someone else, or a balancer missing from the trust list.
+     */
+    PROXY,
     /** Anything else: the connection is closed. */
     UNKNOWN;
 
@@ -57,6 +70,12 @@ public final class FirstBytes {
       case 0x09:
       case 0x0A:
         return Kind.RTMPE;
+      case 0x0D:
+        return classifyPrefix(buffer, start, available, PROXY_V2, Kind.UNKNOWN);
+      case 'P': {
+        Kind proxy = classifyPrefix(buffer, start, available, PROXY_V1, null);
+        return proxy != null ? proxy : classifyHttp(buffer, start, available);
+      }
       case TLS_HANDSHAKE:
       case TLS_ALERT:
         if (available < 2) {
@@ -74,12 +93,27 @@ public final class FirstBytes {
   }
 
   /**
+   * PROXY when the bytes begin with {@code prefix}, NEED_MORE while what arrived is a proper
+   * prefix of it, else {@code otherwise}.
+   */
+  private static Kind classifyPrefix(
+      ByteBuffer buffer, int start, int available, byte[] prefix, Kind otherwise) {
+    int n = Math.min(available, prefix.length);
+    for (int i = 0; i < n; i++) {
+      if (buffer.get(start + i) != prefix[i]) {
+        return otherwise;
+      }
+    }
+    return n == prefix.length ? Kind.PROXY : Kind.NEED_MORE;
+  }
+
+  /**
    * HTTP methods are upper-case tokens of at least three letters ("GET", "PUT", "POST",
    * "OPTIONS", "CONNECT"…), so three upper-case ASCII letters are enough to tell a request line
    * from binary bytes.
    */
   private static Kind classifyHttp(ByteBuffer buffer, int start, int available) {
-    int needed = MAX_BYTES_NEEDED;
+    int needed = HTTP_METHOD_LETTERS;
     for (int i = 0; i < needed; i++) {
       if (i >= available) {
         return Kind.NEED_MORE;

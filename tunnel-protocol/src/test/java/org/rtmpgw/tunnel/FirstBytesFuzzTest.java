@@ -26,7 +26,8 @@ class FirstBytesFuzzTest {
 
   private static final int[] INTERESTING = {
     0x03, 0x06, 0x08, 0x09, 0x0A, 0x15, 0x16, 0x00, 0x01, 0x02, 0x04, 0x05, 0x07, 0x0B, 0x14, 0x17,
-    0x80, 0xFF, 'A', 'G', 'P', 'Z', '@', '[', 'a', 'z', ' ', '\r', '\n',
+    0x80, 0xFF, 'A', 'G', 'P', 'R', 'O', 'X', 'Y', 'Z', '@', '[', 'a', 'z', ' ', '\r', '\n', 0x0D,
+    0x51, 0x55, 0x49, 0x54,
   };
 
   /** Bytes shaped like the start of a connection: a protocol's first bytes, or noise. */
@@ -62,14 +63,21 @@ class FirstBytesFuzzTest {
     boolean rtmp = b0 == 0x03;
     boolean rtmpe = b0 == 0x06 || b0 == 0x08 || b0 == 0x09 || b0 == 0x0A;
     boolean tls = n >= 2 && tlsRecord && b[1] == 0x03;
-    boolean http = n >= 3 && upper(b[0]) && upper(b[1]) && upper(b[2]);
+    byte[] v1 = "PROXY ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] v2 = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+    boolean v1Prefix = n > 0 && startsWith(b, n, v1);
+    boolean v2Prefix = n > 0 && startsWith(b, n, v2);
+    boolean proxy = (v1Prefix && n >= v1.length) || (v2Prefix && n >= v2.length);
+    boolean proxyPartial = (v1Prefix && n < v1.length) || (v2Prefix && n < v2.length);
+    boolean http = n >= 3 && upper(b[0]) && upper(b[1]) && upper(b[2]) && !v1Prefix;
     boolean allUpperSoFar = true;
     for (int i = 0; i < Math.min(n, 3); i++) {
       allUpperSoFar &= upper(b[i]);
     }
-    boolean needMore = n == 0 || (n == 1 && tlsRecord) || (n < 3 && allUpperSoFar);
-    boolean[] verdicts = {needMore, tls, rtmp, rtmpe, http};
-    Kind[] kinds = {Kind.NEED_MORE, Kind.TLS, Kind.RTMP, Kind.RTMPE, Kind.HTTP};
+    boolean needMore =
+        n == 0 || (n == 1 && tlsRecord) || (n < 3 && allUpperSoFar) || proxyPartial;
+    boolean[] verdicts = {needMore, tls, rtmp, rtmpe, http, proxy};
+    Kind[] kinds = {Kind.NEED_MORE, Kind.TLS, Kind.RTMP, Kind.RTMPE, Kind.HTTP, Kind.PROXY};
     Kind found = Kind.UNKNOWN;
     for (int i = 0; i < verdicts.length; i++) {
       if (verdicts[i]) {
@@ -80,6 +88,16 @@ class FirstBytesFuzzTest {
     return found;
   }
 
+  /** The first min(n, prefix length) bytes equal the prefix's. */
+  private static boolean startsWith(byte[] b, int n, byte[] prefix) {
+    for (int i = 0; i < Math.min(n, prefix.length); i++) {
+      if (b[i] != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static String show(byte[] bytes) {
     return HexFormat.of().formatHex(bytes, 0, Math.min(bytes.length, 32))
         + (bytes.length > 32 ? "... (" + bytes.length + " bytes)" : "");
@@ -88,14 +106,14 @@ class FirstBytesFuzzTest {
   @Test
   void everyPrefixOfAnyBytesIsClassifiedByTheRules() {
     forAll(
-        "classify(bytes, n) never throws, agrees with the rules, and never needs more than 3",
+        "classify(bytes, n) never throws, agrees with the rules, and never needs more than MAX_BYTES_NEEDED",
         TRIES,
         FirstBytesFuzzTest::firstBytes,
         PropertyHarnessFuzzTest::shrinkBytes,
         FirstBytesFuzzTest::show,
         bytes -> {
           Kind full = FirstBytes.classify(bytes, bytes.length);
-          for (int n = 0; n <= Math.min(bytes.length, 8); n++) {
+          for (int n = 0; n <= Math.min(bytes.length, 14); n++) {
             byte[] before = bytes.clone();
             Kind kind = FirstBytes.classify(bytes, n);
             assertThat(bytes).as("input left alone").isEqualTo(before);

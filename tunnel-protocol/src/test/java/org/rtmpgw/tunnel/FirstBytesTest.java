@@ -84,8 +84,22 @@ class FirstBytesTest {
       b[0] = (byte) first;
       b[1] = 0x03;
       b[2] = 'A';
+      // (b[1] = 0x03 breaks every PROXY prefix, so each first byte reaches a verdict)
       assertThat(FirstBytes.classify(b, b.length)).as("first byte %d", first).isNotEqualTo(Kind.NEED_MORE);
     }
+  }
+
+  @Test
+  void proxyProtocolHeadersAreRecognised() {
+    assertThat(classify("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n")).isEqualTo(Kind.PROXY);
+    assertThat(classify("PROXY")).isEqualTo(Kind.NEED_MORE);
+    assertThat(classify("PRO")).isEqualTo(Kind.NEED_MORE);
+    assertThat(classify("PROPFIND /")).isEqualTo(Kind.HTTP);
+    assertThat(classify("POST /")).isEqualTo(Kind.HTTP);
+    assertThat(classify(0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x21))
+        .isEqualTo(Kind.PROXY);
+    assertThat(classify(0x0D, 0x0A, 0x0D)).isEqualTo(Kind.NEED_MORE);
+    assertThat(classify(0x0D, 0x0A, 0x0E)).isEqualTo(Kind.UNKNOWN);
   }
 
   @Test

@@ -14,6 +14,8 @@ public enum Refusal {
   TLS_ON_PLAIN("tls-on-plain"),
   /** First bytes that are neither RTMP, RTMPE, HTTP nor TLS. */
   UNRECOGNISED("unrecognised-bytes"),
+  /** A PROXY protocol header from an address not in trusted-proxies. */
+  PROXY_UNTRUSTED("proxy-untrusted"),
   /** RTMPE while the upstream is declared plain-only. */
   RTMPE_REFUSED("rtmpe-refused");
 

@@ -54,6 +54,9 @@ public final class RefusingConnectionFactory extends AbstractConnectionFactory
     return switch (refusal) {
       case PLAINTEXT_ON_TLS -> "plaintext sent to a TLS listener";
       case TLS_ON_PLAIN -> "TLS sent to a plain listener (use the TLS port)";
+      case PROXY_UNTRUSTED ->
+          "PROXY protocol header from an address not in trusted-proxies (a balancer missing"
+              + " from the list, or a forged header)";
       case RTMPE_REFUSED ->
           "RTMPE refused: the upstream is declared plain-only (upstream-accepts-rtmpe=false)";
       default -> "first bytes are neither RTMP, RTMPE, HTTP nor TLS";

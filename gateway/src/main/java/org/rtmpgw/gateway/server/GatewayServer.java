@@ -304,10 +304,11 @@ public final class GatewayServer {
               () -> {
                 try {
                   drainAndStop();
-                } catch (Exception e) {
+                } catch (Throwable e) { // whatever happens, the process must still end
                   LOG.warn("drain failed", e);
+                } finally {
+                  afterDrain.run();
                 }
-                afterDrain.run();
               },
               "rtmpgw-drain");
       t.start();

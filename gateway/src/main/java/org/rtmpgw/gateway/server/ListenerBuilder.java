@@ -76,6 +76,7 @@ final class ListenerBuilder {
                 Kind.RTMP, Refusal.PLAINTEXT_ON_TLS,
                 Kind.RTMPE, Refusal.PLAINTEXT_ON_TLS,
                 Kind.HTTP, Refusal.PLAINTEXT_ON_TLS,
+                Kind.PROXY, Refusal.PROXY_UNTRUSTED,
                 Kind.UNKNOWN, Refusal.UNRECOGNISED),
             refusals);
     DetectorConnectionFactory outer = new DetectorConnectionFactory(ssl, plaintext);
@@ -99,6 +100,7 @@ final class ListenerBuilder {
             Map.of(
                 Kind.TLS, Refusal.TLS_ON_PLAIN,
                 Kind.RTMPE, Refusal.RTMPE_REFUSED,
+                Kind.PROXY, Refusal.PROXY_UNTRUSTED,
                 Kind.UNKNOWN, Refusal.UNRECOGNISED),
             refusals);
     // raw RTMP first: with upstream-accepts-rtmpe the raw factory takes RTMPE before the refusal

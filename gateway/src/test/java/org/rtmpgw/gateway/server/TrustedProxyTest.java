@@ -107,9 +107,11 @@ class TrustedProxyTest extends GatewayTestBase {
     Socket s = connect(g);
     s.getOutputStream().write(ascii("PROXY TCP4 203.0.113.7 192.0.2.1 5555 1935\r\n"));
     s.getOutputStream().write(Bytes.c0c1());
-    assertThat(status(s)).startsWith("HTTP/1.1 400");
+    assertThat(s.getInputStream().read()).as("closed at once").isEqualTo(-1);
     assertThat(upstream.connectionCount()).isZero();
     assertThat(g.server().registry().totalSize()).isZero();
+    assertThat(g.server().refusals().get(org.rtmpgw.gateway.metrics.Refusal.PROXY_UNTRUSTED))
+        .isEqualTo(1);
   }
 
   @Test
