@@ -46,6 +46,29 @@ final class AsyncResponder implements Responder {
     return answered.get();
   }
 
+  /**
+   * Answers from the container's timeout callback, if nobody answered yet: written at once and
+   * completed before the callback returns, since the container would otherwise send its own error
+   * page. The connection is closed after it. True if this call answered.
+   */
+  boolean answerBeforeTimeoutReturns(int status, String reason) {
+    if (!answered.compareAndSet(false, true)) {
+      return false;
+    }
+    onAnswer.accept(status);
+    try {
+      HttpServletResponse response = (HttpServletResponse) async.getResponse();
+      byte[] body = reason.getBytes(StandardCharsets.UTF_8);
+      Replies.setHeaders(response, status, "text/plain", body.length);
+      response.setHeader("Connection", "close");
+      response.getOutputStream().write(body); // no WriteListener was set: a blocking write
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("timeout answer could not be written", e);
+    }
+    complete();
+    return true;
+  }
+
   private void write(int status, String contentType, byte[] body) {
     if (!answered.compareAndSet(false, true)) {
       return;

@@ -94,7 +94,8 @@ public final class RtmptServlet extends HttpServlet {
     async.setTimeout(asyncTimeoutMillis);
     AsyncResponder responder =
         new AsyncResponder(async, status -> observer.answered(rtmpt.command(), status));
-    async.addListener(new TimeoutAnswer(responder, rtmpt, client));
+    TimeoutAnswer timeoutAnswer = new TimeoutAnswer(responder, rtmpt, client);
+    async.addListener(timeoutAnswer);
     // Only a send of declared length is streamed: its size is known to be within the limit, so no
     // byte of a body that will be refused is ever forwarded. (RTMPT clients always declare it.)
     if (rtmpt.command() == RtmptCommand.SEND && contentLength > 0) {
@@ -102,10 +103,9 @@ public final class RtmptServlet extends HttpServlet {
       TunnelSession.StreamedSend streamed =
           session == null ? null : session.tryStartStreamedSend(rtmpt.seq(), responder);
       if (streamed != null) {
-        request
-            .getInputStream()
-            .setReadListener(
-                new StreamingBody(request.getInputStream(), streamed, contentLength));
+        StreamingBody body = new StreamingBody(request.getInputStream(), streamed, contentLength);
+        timeoutAnswer.streaming(body);
+        request.getInputStream().setReadListener(body);
         return;
       }
     }
@@ -224,11 +224,24 @@ public final class RtmptServlet extends HttpServlet {
       this.client = client;
     }
 
+    private volatile StreamingBody streaming;
+
+    /** The body being streamed upstream, which must end its session if it never completes. */
+    void streaming(StreamingBody body) {
+      this.streaming = body;
+    }
+
     @Override
     public void onTimeout(AsyncEvent event) {
-      if (!responder.isAnswered()) {
-        LOG.warn("{} from {} timed out in the container; answering 503", request, client);
-        responder.error(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "request timed out");
+      // answered first, synchronously: an answer left to a WriteListener would come too late
+      if (responder.answerBeforeTimeoutReturns(
+          HttpServletResponse.SC_SERVICE_UNAVAILABLE, "request timed out")) {
+        LOG.warn("{} from {} timed out in the container; answered 503", request, client);
+      }
+      StreamingBody body = streaming;
+      if (body != null) {
+        // the rest of the send will never come: end its session (and free its slot)
+        body.fail(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "request body timed out");
       }
     }
 
@@ -238,6 +251,10 @@ public final class RtmptServlet extends HttpServlet {
     @Override
     public void onError(AsyncEvent event) {
       LOG.debug("{} from {} failed: {}", request, client, String.valueOf(event.getThrowable()));
+      StreamingBody body = streaming;
+      if (body != null) {
+        body.fail(HttpServletResponse.SC_BAD_REQUEST, "request failed");
+      }
     }
 
     @Override

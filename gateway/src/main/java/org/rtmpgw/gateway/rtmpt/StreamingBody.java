@@ -4,6 +4,7 @@ import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.rtmpgw.gateway.session.CloseReason;
 import org.rtmpgw.gateway.session.TunnelSession;
 import org.slf4j.Logger;
@@ -23,7 +24,8 @@ final class StreamingBody implements ReadListener {
   private final ServletInputStream in;
   private final TunnelSession.StreamedSend send;
   private final byte[] slice;
-  private boolean finished;
+  /** Set once, by whichever ends the body first: its end, a read error, or the container timeout. */
+  private final AtomicBoolean finished = new AtomicBoolean();
 
   /**
    * @param contentLength the declared body length, already checked against the body limit; the
@@ -43,7 +45,7 @@ final class StreamingBody implements ReadListener {
   /** Reads what is ready; stops after handing one slice upstream, and resumes when it is written. */
   private void pump() {
     try {
-      while (!finished && in.isReady()) {
+      while (!finished.get() && in.isReady()) {
         int n = in.read(slice);
         if (n < 0) {
           return; // end of body: the container calls onAllDataRead
@@ -62,8 +64,7 @@ final class StreamingBody implements ReadListener {
 
   @Override
   public void onAllDataRead() {
-    if (!finished) {
-      finished = true;
+    if (finished.compareAndSet(false, true)) {
       send.end();
     }
   }
@@ -75,9 +76,17 @@ final class StreamingBody implements ReadListener {
   }
 
   private void fail() {
-    if (!finished) {
-      finished = true;
-      send.fail(CloseReason.BODY_READ_FAILED, 400, "request body could not be read");
+    fail(400, "request body could not be read");
+  }
+
+  /**
+   * The body will never end (the container timed the request out, or the client went away): the
+   * session cannot go on without the missing bytes, so it ends, freeing its upstream and slot.
+   */
+  void fail(int status, String why) {
+    if (!finished.compareAndSet(false, true)) {
+      return;
     }
+    send.fail(CloseReason.BODY_READ_FAILED, status, why);
   }
 }

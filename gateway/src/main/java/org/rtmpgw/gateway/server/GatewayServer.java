@@ -123,6 +123,8 @@ public final class GatewayServer {
       management = null;
       server.setHandler(context);
     }
+    server.setErrorHandler(
+        new LimitCountingErrorHandler(metrics, config.requestHeaderMaxBytes()));
     if (config.accessLog()) {
       Slf4jRequestLogWriter writer = new Slf4jRequestLogWriter();
       writer.setLoggerName("rtmpgw.access");

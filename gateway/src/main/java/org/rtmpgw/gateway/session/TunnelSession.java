@@ -259,6 +259,7 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
           upstream = link;
           writing = true; // only the send in progress writes, so this is its write
           writeStartedNanos = System.nanoTime();
+          lastRequestNanos = writeStartedNanos; // the body is making progress
           bytesUpstream += slice.remaining();
         }
       }
@@ -536,10 +537,9 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
       if (state != State.OPEN) {
         return;
       }
-      if (now - lastRequestNanos > settings.inactivityNanos()
-          && heldIdle == null
-          && !writing
-          && !streaming) {
+      // a streamed send counts as activity only while its body makes progress (lastRequestNanos
+      // moves with each slice): a client that stalls mid-body ends like any silent client
+      if (now - lastRequestNanos > settings.inactivityNanos() && heldIdle == null && !writing) {
         reason = CloseReason.IDLE_TIMEOUT;
       } else if (sequencer.gapExpired(now)) {
         reason = CloseReason.SEQ_GAP;
