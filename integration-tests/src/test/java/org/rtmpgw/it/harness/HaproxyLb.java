@@ -42,6 +42,8 @@ import java.util.regex.Pattern;
  * once started.
  */
 public final class HaproxyLb implements AutoCloseable {
+  private static final String SAMPLE = "config/haproxy.cfg";
+
 
   public static final Path HAPROXY = Path.of("/usr/sbin/haproxy");
 
@@ -147,7 +149,7 @@ public final class HaproxyLb implements AutoCloseable {
   public static String configFromSample(
       String sample, Path dir, List<Node> nodes, int http, int tls, int rtmp, int stats) {
     Matcher global = Pattern.compile("(?ms)^global\\n(.*?)(?=^\\S)").matcher(sample);
-    require(global.find(), "a global section");
+    SampleConfigEdit.require(SAMPLE, global.find(), "a global section");
     StringBuilder kept = new StringBuilder();
     for (String line : global.group(1).split("\n")) {
       if (!line.isBlank()
@@ -181,7 +183,7 @@ public final class HaproxyLb implements AutoCloseable {
     int servers = 0;
     while (server.find()) {
       Node node = byName.get(server.group(2));
-      require(node != null, "only the test's nodes " + byName.keySet() + ": " + server.group());
+      SampleConfigEdit.require(SAMPLE, node != null, "only the test's nodes " + byName.keySet() + ": " + server.group());
       int port =
           switch (server.group(3)) {
             case "80", "1935" -> node.plainPort();
@@ -189,7 +191,7 @@ public final class HaproxyLb implements AutoCloseable {
             default -> throw new IllegalStateException("unexpected node port: " + server.group());
           };
       String rest = server.group(4);
-      require(rest.contains(" port 9935") || !rest.contains(" check"), "check port 9935: " + rest);
+      SampleConfigEdit.require(SAMPLE, rest.contains(" port 9935") || !rest.contains(" check"), "check port 9935: " + rest);
       rest = rest.replace(" port 9935", " port " + node.managementPort());
       server.appendReplacement(
           out,
@@ -197,14 +199,14 @@ public final class HaproxyLb implements AutoCloseable {
       servers++;
     }
     server.appendTail(out);
-    require(servers == 3 * nodes.size(), "3 server lines per node, found " + servers);
+    SampleConfigEdit.require(SAMPLE, servers == 3 * nodes.size(), "3 server lines per node, found " + servers);
     config = out.toString();
-    config = replaceOnce(config, "bind :80\n", "bind 127.0.0.1:" + http + "\n");
-    config = replaceOnce(config, "bind :443\n", "bind 127.0.0.1:" + tls + "\n");
-    config = replaceOnce(config, "bind :1935\n", "bind 127.0.0.1:" + rtmp + "\n");
-    config = replaceOnce(config, "bind 127.0.0.1:8404\n", "bind 127.0.0.1:" + stats + "\n");
-    require(!withoutComments(config).contains("10.0.0."), "no sample address left");
-    require(!Pattern.compile("(?m)^\\s*bind :").matcher(config).find(), "no wildcard bind left");
+    config = SampleConfigEdit.replaceOnce(SAMPLE, config, "bind :80\n", "bind 127.0.0.1:" + http + "\n");
+    config = SampleConfigEdit.replaceOnce(SAMPLE, config, "bind :443\n", "bind 127.0.0.1:" + tls + "\n");
+    config = SampleConfigEdit.replaceOnce(SAMPLE, config, "bind :1935\n", "bind 127.0.0.1:" + rtmp + "\n");
+    config = SampleConfigEdit.replaceOnce(SAMPLE, config, "bind 127.0.0.1:8404\n", "bind 127.0.0.1:" + stats + "\n");
+    SampleConfigEdit.require(SAMPLE, !withoutComments(config).contains("10.0.0."), "no sample address left");
+    SampleConfigEdit.require(SAMPLE, !Pattern.compile("(?m)^\\s*bind :").matcher(config).find(), "no wildcard bind left");
     return config;
   }
 
@@ -218,17 +220,6 @@ public final class HaproxyLb implements AutoCloseable {
     return sb.toString();
   }
 
-  private static String replaceOnce(String text, String what, String with) {
-    int at = text.indexOf(what);
-    require(at >= 0 && text.indexOf(what, at + 1) < 0, "exactly one '" + what.strip() + "'");
-    return text.substring(0, at) + with + text.substring(at + what.length());
-  }
-
-  private static void require(boolean ok, String what) {
-    if (!ok) {
-      throw new IllegalStateException("config/haproxy.cfg changed: expected " + what);
-    }
-  }
 
   /** RTMPT frontend (the sample's :80). */
   public int httpPort() {

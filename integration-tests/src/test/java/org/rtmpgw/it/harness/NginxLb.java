@@ -33,6 +33,8 @@ import java.util.regex.Pattern;
  * once started.
  */
 public final class NginxLb implements AutoCloseable {
+  private static final String SAMPLE = "config/nginx-lb.conf";
+
 
   public static final Path NGINX = Path.of("/usr/sbin/nginx");
 
@@ -159,7 +161,7 @@ public final class NginxLb implements AutoCloseable {
       removed++;
     }
     main.appendTail(sb);
-    require(removed >= 5, "main-context user/worker_processes/pid/include/error_log lines");
+    SampleConfigEdit.require(SAMPLE, removed >= 5, "main-context user/worker_processes/pid/include/error_log lines");
     String config = sb.toString();
     String mainContext =
         String.join(
@@ -174,7 +176,7 @@ public final class NginxLb implements AutoCloseable {
             "error_log " + prefix.resolve("logs/error.log") + " info;",
             withStream ? "load_module " + STREAM_MODULE + ";" : "# no stream module installed",
             "");
-    config = replaceOnce(config, "events {", mainContext + "events {");
+    config = SampleConfigEdit.replaceOnce(SAMPLE, config, "events {", mainContext + "events {");
     Path temp = prefix.resolve("temp");
     StringBuilder temps = new StringBuilder("http {\n");
     for (String kind : List.of("client_body", "proxy", "fastcgi", "uwsgi", "scgi")) {
@@ -185,12 +187,12 @@ public final class NginxLb implements AutoCloseable {
           .append(temp.resolve(kind))
           .append(";\n");
     }
-    config = replaceOnce(config, "http {\n", temps.toString());
-    require(config.contains("/var/log/nginx/"), "log paths under /var/log/nginx/");
+    config = SampleConfigEdit.replaceOnce(SAMPLE, config, "http {\n", temps.toString());
+    SampleConfigEdit.require(SAMPLE, config.contains("/var/log/nginx/"), "log paths under /var/log/nginx/");
     config = config.replace("/var/log/nginx/", prefix.resolve("logs") + "/");
     if (!withStream) {
       int at = config.indexOf("\nstream {");
-      require(at >= 0, "a stream {} block");
+      SampleConfigEdit.require(SAMPLE, at >= 0, "a stream {} block");
       config =
           config.substring(0, at + 1)
               + "# stream {} dropped: "
@@ -209,7 +211,7 @@ public final class NginxLb implements AutoCloseable {
       StringBuilder replacedLine = new StringBuilder();
       while (address.find()) {
         Node node = nodes.get(address.group(1));
-        require(node != null, "only the test's nodes " + nodes.keySet() + ": " + line.strip());
+        SampleConfigEdit.require(SAMPLE, node != null, "only the test's nodes " + nodes.keySet() + ": " + line.strip());
         int port =
             switch (address.group(2)) {
               case "80", "1935" -> node.plainPort();
@@ -223,14 +225,14 @@ public final class NginxLb implements AutoCloseable {
       out.append(replacedLine).append('\n');
     }
     out.setLength(out.length() - 1);
-    require(replaced >= 2 * nodes.size(), "node addresses 10.0.0.x:port");
+    SampleConfigEdit.require(SAMPLE, replaced >= 2 * nodes.size(), "node addresses 10.0.0.x:port");
     config = out.toString();
-    config = replaceOnce(config, "listen 80;", "listen 127.0.0.1:" + http + ";");
+    config = SampleConfigEdit.replaceOnce(SAMPLE, config, "listen 80;", "listen 127.0.0.1:" + http + ";");
     if (withStream) {
-      config = replaceOnce(config, "listen 443;", "listen 127.0.0.1:" + tls + ";");
-      config = replaceOnce(config, "listen 1935;", "listen 127.0.0.1:" + rtmp + ";");
+      config = SampleConfigEdit.replaceOnce(SAMPLE, config, "listen 443;", "listen 127.0.0.1:" + tls + ";");
+      config = SampleConfigEdit.replaceOnce(SAMPLE, config, "listen 1935;", "listen 127.0.0.1:" + rtmp + ";");
     }
-    require(!withoutComments(config).contains("10.0.0."), "no sample address left");
+    SampleConfigEdit.require(SAMPLE, !withoutComments(config).contains("10.0.0."), "no sample address left");
     return config;
   }
 
@@ -257,17 +259,6 @@ public final class NginxLb implements AutoCloseable {
     throw new IllegalStateException("config/nginx-lb.conf changed: unbalanced braces");
   }
 
-  private static String replaceOnce(String text, String what, String with) {
-    int at = text.indexOf(what);
-    require(at >= 0 && text.indexOf(what, at + 1) < 0, "exactly one '" + what.strip() + "'");
-    return text.substring(0, at) + with + text.substring(at + what.length());
-  }
-
-  private static void require(boolean ok, String what) {
-    if (!ok) {
-      throw new IllegalStateException("config/nginx-lb.conf changed: expected " + what);
-    }
-  }
 
   public int httpPort() {
     return httpPort;
