@@ -5,7 +5,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -121,7 +120,7 @@ public final class TunnelRegistry {
         .whenComplete(
             (connected, failure) -> {
               if (failure != null) {
-                responder.error(502, "upstream unreachable: " + describe(unwrap(failure)));
+                responder.error(502, "upstream unreachable: " + UpstreamSelector.describe(failure));
                 return;
               }
               sessions.put(id, session);
@@ -211,7 +210,7 @@ public final class TunnelRegistry {
                 return;
               }
               admission.release(ClientAddress.host(origin.client()));
-              String why = describe(unwrap(failure));
+              String why = UpstreamSelector.describe(failure);
               observer.upstreamConnectFailed();
               if (why.contains("Timeout")) {
                 observer.limitHit(Limit.UPSTREAM_CONNECT_TIMEOUT);
@@ -297,18 +296,6 @@ public final class TunnelRegistry {
         client,
         limit,
         totalSize());
-  }
-
-  private static Throwable unwrap(Throwable failure) {
-    return failure instanceof CompletionException && failure.getCause() != null
-        ? failure.getCause()
-        : failure;
-  }
-
-  private static String describe(Throwable cause) {
-    String message = cause.getMessage();
-    String type = cause.getClass().getSimpleName();
-    return message == null || message.isBlank() ? type : type + ": " + message;
   }
 
   /** The live session with this id, or null. */

@@ -53,7 +53,7 @@ public final class UpstreamProbe {
       }
     } catch (IOException | RuntimeException e) {
       up = false;
-      lastFailure = e.getClass().getSimpleName() + ": " + e.getMessage();
+      lastFailure = UpstreamSelector.describe(e);
       if (wasUp) {
         LOG.warn("upstream {} unreachable: {}", target, lastFailure);
       }

@@ -139,7 +139,11 @@ public final class UpstreamSelector {
             });
   }
 
-  private static String describe(Throwable failure) {
+  /**
+   * A one-line reason for a failed connect or write: exception type and message, unwrapped from a
+   * {@link CompletionException}. The words every upstream failure is logged and answered with.
+   */
+  public static String describe(Throwable failure) {
     Throwable cause =
         failure instanceof CompletionException && failure.getCause() != null
             ? failure.getCause()
