@@ -18,12 +18,14 @@ import org.slf4j.LoggerFactory;
  */
 final class StreamingBody implements ReadListener {
   private static final Logger LOG = LoggerFactory.getLogger(StreamingBody.class);
-  /** Matches the HTTP input buffer: one container read fills one slice. */
+  /** Bytes per upstream write. */
   private static final int SLICE_BYTES = 64 * 1024;
 
   private final ServletInputStream in;
   private final TunnelSession.StreamedSend send;
   private final byte[] slice;
+  /** Declared bytes not read yet. */
+  private long remaining;
   /** Set once, by whichever ends the body first: its end, a read error, or the container timeout. */
   private final AtomicBoolean finished = new AtomicBoolean();
 
@@ -35,6 +37,7 @@ final class StreamingBody implements ReadListener {
     this.in = in;
     this.send = send;
     this.slice = new byte[(int) Math.max(1, Math.min(SLICE_BYTES, contentLength))];
+    this.remaining = contentLength;
   }
 
   @Override
@@ -42,24 +45,51 @@ final class StreamingBody implements ReadListener {
     pump();
   }
 
-  /** Reads what is ready; stops after handing one slice upstream, and resumes when it is written. */
+  /**
+   * Reads what is ready, up to a full slice, and hands it upstream; resumes when it is written.
+   * One write per slice rather than per container read: each upstream write wakes the upstream
+   * server, and the container reads at most its input buffer (8 KiB) at a time.
+   */
   private void pump() {
     try {
       while (!finished.get() && in.isReady()) {
-        int n = in.read(slice);
+        int n = fillSlice();
         if (n < 0) {
           return; // end of body: the container calls onAllDataRead
         }
-        if (n == 0) {
-          continue;
+        if (n > 0) {
+          send.write(ByteBuffer.wrap(slice, 0, n), this::pump);
+          return;
         }
-        send.write(ByteBuffer.wrap(slice, 0, n), this::pump);
-        return;
       }
     } catch (IOException | RuntimeException e) {
       LOG.debug("reading a streamed send body failed", e);
       fail();
     }
+  }
+
+  /**
+   * Reads while bytes are ready, until the slice is full or the declared body is complete (so the
+   * end of the body is only ever read with no slice in flight); -1 at the end of the body.
+   */
+  private int fillSlice() throws IOException {
+    int n = 0;
+    do {
+      int wanted = (int) Math.min(slice.length - n, remaining);
+      if (wanted == 0) {
+        break;
+      }
+      int read = in.read(slice, n, wanted);
+      if (read < 0) {
+        return n == 0 ? -1 : n;
+      }
+      n += read;
+      remaining -= read;
+    } while (n < slice.length && in.isReady());
+    if (n == 0 && remaining == 0) {
+      return in.read() < 0 ? -1 : 0; // the container still has to report the end
+    }
+    return n;
   }
 
   @Override

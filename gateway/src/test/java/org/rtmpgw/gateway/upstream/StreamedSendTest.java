@@ -49,4 +49,35 @@ class StreamedSendTest extends GatewayTestBase {
     byte[] all = conn.awaitBytes(body.length + second.length, WAIT);
     assertThat(Arrays.copyOfRange(all, body.length, all.length)).isEqualTo(second);
   }
+
+  /**
+   * Pieces of odd sizes, and a body that ends exactly on a slice boundary (two 64 KiB slices):
+   * reads are gathered into slices across pieces, and the end is seen once, after the last slice.
+   */
+  @Test
+  void bodyArrivingInPiecesIsForwardedWholeAndInOrder() throws Exception {
+    RawHttpClient http = client(gateway(Map.of()));
+    RtmptTestSession s = RtmptTestSession.open(http);
+    FakeRtmpUpstream.Connection conn = upstream.awaitConnection(WAIT);
+    int forwarded = 0;
+    for (int length : new int[] {2 * 64 * 1024, 64 * 1024 + 1, 3}) {
+      byte[] body = Bytes.pattern(length, length % 251);
+      byte[] request = http.postBytes(s.path("send", s.takeSeq()), body);
+      int headerLength = request.length - body.length;
+      http.sendRaw(Arrays.copyOfRange(request, 0, headerLength));
+      int at = headerLength;
+      for (int piece = 1; at < request.length; piece = piece * 3 + 1) {
+        int end = Math.min(request.length, at + piece * 97);
+        http.sendRaw(Arrays.copyOfRange(request, at, end));
+        at = end;
+      }
+      RawResponse reply = http.readResponse();
+      assertThat(reply.status()).isEqualTo(200);
+      byte[] all = conn.awaitBytes(forwarded + length, WAIT);
+      assertThat(Arrays.copyOfRange(all, forwarded, all.length))
+          .as("body of %d bytes", length)
+          .isEqualTo(body);
+      forwarded += length;
+    }
+  }
 }
