@@ -16,6 +16,9 @@ import java.util.Objects;
  */
 public final class ByteQueue {
 
+  /** Bytes of a reply copied together with its polling byte; the rest is shared, not copied. */
+  public static final int REPLY_HEAD_BYTES = 16 * 1024;
+
   private final int capacity;
   private final ArrayDeque<byte[]> chunks = new ArrayDeque<>();
 
@@ -112,17 +115,39 @@ public final class ByteQueue {
    * Builds a send/idle reply: {@code delay}, then up to {@code cap} queued bytes, which leave the
    * queue. The cap keeps each reply inside what clients buffer comfortably.
    *
+   * <p>The delay and the first {@link #REPLY_HEAD_BYTES} bytes are copied into one new array, so
+   * a small reply is one part and a large one starts with a part the container can send together
+   * with the headers; the rest of a large reply is handed out as the queue's own arrays.
+   *
    * @param cap most payload bytes, ≥ 0
    */
-  public byte[] takeReply(byte delay, int cap) {
+  public ReplyBody takeReply(byte delay, int cap) {
     if (cap < 0) {
       throw new IllegalArgumentException("cap must be >= 0: " + cap);
     }
     int n = Math.min(cap, size);
-    byte[] reply = new byte[n + 1];
-    reply[0] = delay;
-    drainTo(reply, 1, n);
-    return reply;
+    int copied = Math.min(n, REPLY_HEAD_BYTES);
+    byte[] head = new byte[copied + 1];
+    head[0] = delay;
+    drainTo(head, 1, copied);
+    if (copied == n) {
+      return ReplyBody.of(head);
+    }
+    ReplyBody.Builder body = new ReplyBody.Builder().add(head, 0, head.length);
+    int left = n - copied;
+    while (left > 0) {
+      byte[] chunk = chunks.peekFirst();
+      int take = Math.min(left, chunk.length - headOffset);
+      body.add(chunk, headOffset, take); // chunks are never written after append: safe to share
+      left -= take;
+      size -= take;
+      headOffset += take;
+      if (headOffset == chunk.length) {
+        chunks.removeFirst();
+        headOffset = 0;
+      }
+    }
+    return body.build();
   }
 
   private void checkRoom(int len) {

@@ -48,7 +48,7 @@ public final class RequestSequencer<T> {
   }
 
   /**
-   * Result of {@link #complete(long, byte[], long)}.
+   * Result of {@link #complete(long, ReplyBody, long)}.
    *
    * @param replayWaiters requests that joined the completed seq; answer each with the same reply
    * @param next the request for seq + 1, now in progress, or {@code null} if it is not parked yet
@@ -79,7 +79,7 @@ public final class RequestSequencer<T> {
   private long firstArrivalNanos;
   private long inProgress = NONE;
   private long lastCompleted = NONE;
-  private byte[] lastReply;
+  private ReplyBody lastReply;
 
   /** Whether requests are parked while nothing is in progress, i.e. a seq is missing. */
   private boolean waiting;
@@ -218,7 +218,7 @@ public final class RequestSequencer<T> {
    * @param nowNanos current time, used to start the gap timer if seq + 1 is missing
    * @throws IllegalStateException if {@code seq} is not in progress
    */
-  public Completion<T> complete(long seq, byte[] reply, long nowNanos) {
+  public Completion<T> complete(long seq, ReplyBody reply, long nowNanos) {
     Objects.requireNonNull(reply, "reply");
     if (inProgress == NONE || seq != inProgress) {
       throw new IllegalStateException("seq " + seq + " is not in progress (" + inProgress + ")");
@@ -286,7 +286,7 @@ public final class RequestSequencer<T> {
   }
 
   /** The reply stored by the latest {@code complete}, or {@code null}; shared, do not modify. */
-  public byte[] lastReply() {
+  public ReplyBody lastReply() {
     return lastReply;
   }
 

@@ -209,7 +209,7 @@ class ByteQueueFuzzTest {
           assertThat(queue.size()).isEqualTo(sizeBefore);
           return;
         }
-        byte[] reply = queue.takeReply(delay, cap);
+        byte[] reply = queue.takeReply(delay, cap).toArray();
         int n = Math.min(cap, sizeBefore);
         assertThat(reply.length).as("reply length").isEqualTo(n + 1).isLessThanOrEqualTo(cap + 1);
         assertThat(reply[0]).as("delay byte").isEqualTo(delay);
@@ -290,7 +290,7 @@ class ByteQueueFuzzTest {
               queue.append(data);
               produced.write(chunk, 0, n);
             } else {
-              byte[] reply = queue.takeReply(PollingDelay.FAST, replyCap);
+              byte[] reply = queue.takeReply(PollingDelay.FAST, replyCap).toArray();
               assertThat(reply.length).isBetween(1, replyCap + 1);
               delivered.write(reply, 1, reply.length - 1);
             }
@@ -298,7 +298,7 @@ class ByteQueueFuzzTest {
           }
           while (!queue.isEmpty()) {
             int before = queue.size();
-            byte[] reply = queue.takeReply(PollingDelay.FAST, replyCap);
+            byte[] reply = queue.takeReply(PollingDelay.FAST, replyCap).toArray();
             delivered.write(reply, 1, reply.length - 1);
             assertThat(reply.length - 1)
                 .as("a reply takes min(cap, size) bytes")

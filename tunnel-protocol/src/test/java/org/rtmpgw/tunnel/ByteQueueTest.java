@@ -74,7 +74,7 @@ class ByteQueueTest {
     assertThatThrownBy(() -> queue.append(new byte[1], 0, 1))
         .isInstanceOf(IllegalStateException.class);
     queue.append(new byte[0], 0, 0);
-    assertThat(queue.takeReply((byte) 1, 100)).containsExactly(1, 0, 1, 2, 3, 4, 5, 6, 7);
+    assertThat(queue.takeReply((byte) 1, 100).toArray()).containsExactly(1, 0, 1, 2, 3, 4, 5, 6, 7);
   }
 
   @Test
@@ -86,7 +86,7 @@ class ByteQueueTest {
     assertThat(queue.remaining()).isEqualTo(3);
     queue.append(range(4, 7), 0, 3);
 
-    assertThat(queue.takeReply((byte) 0, 4)).containsExactly(0, 3, 4, 5, 6);
+    assertThat(queue.takeReply((byte) 0, 4).toArray()).containsExactly(0, 3, 4, 5, 6);
   }
 
   @Test
@@ -98,7 +98,7 @@ class ByteQueueTest {
     queue.append(src);
 
     assertThat(src.hasRemaining()).isFalse();
-    assertThat(queue.takeReply((byte) 9, 10)).containsExactly(9, 3, 4, 5, 6, 7);
+    assertThat(queue.takeReply((byte) 9, 10).toArray()).containsExactly(9, 3, 4, 5, 6, 7);
   }
 
   @Test
@@ -108,7 +108,7 @@ class ByteQueueTest {
 
     queue.append(src);
 
-    assertThat(queue.takeReply((byte) 0, 10)).containsExactly(0, 1, 2, 3, 4);
+    assertThat(queue.takeReply((byte) 0, 10).toArray()).containsExactly(0, 1, 2, 3, 4);
   }
 
   @Test
@@ -128,10 +128,10 @@ class ByteQueueTest {
     queue.append(range(0, 5), 0, 5);
     queue.append(range(5, 9), 0, 4);
 
-    assertThat(queue.takeReply((byte) 0x01, 3)).containsExactly(0x01, 0, 1, 2);
-    assertThat(queue.takeReply((byte) 0x03, 4)).containsExactly(0x03, 3, 4, 5, 6);
-    assertThat(queue.takeReply((byte) 0x05, 4)).containsExactly(0x05, 7, 8);
-    assertThat(queue.takeReply((byte) 0x21, 4)).containsExactly(0x21);
+    assertThat(queue.takeReply((byte) 0x01, 3).toArray()).containsExactly(0x01, 0, 1, 2);
+    assertThat(queue.takeReply((byte) 0x03, 4).toArray()).containsExactly(0x03, 3, 4, 5, 6);
+    assertThat(queue.takeReply((byte) 0x05, 4).toArray()).containsExactly(0x05, 7, 8);
+    assertThat(queue.takeReply((byte) 0x21, 4).toArray()).containsExactly(0x21);
     assertThat(queue.isEmpty()).isTrue();
   }
 
@@ -140,7 +140,7 @@ class ByteQueueTest {
     ByteQueue queue = new ByteQueue(4);
     queue.append(range(0, 2), 0, 2);
 
-    assertThat(queue.takeReply((byte) 0x01, 0)).containsExactly(0x01);
+    assertThat(queue.takeReply((byte) 0x01, 0).toArray()).containsExactly(0x01);
     assertThat(queue.size()).isEqualTo(2);
     assertThatThrownBy(() -> queue.takeReply((byte) 0x01, -1))
         .isInstanceOf(IllegalArgumentException.class);
@@ -178,7 +178,7 @@ class ByteQueueTest {
         queue.append(src, 1, len);
       } else {
         int max = random.nextInt(300);
-        byte[] out = queue.takeReply((byte) 0x7f, max);
+        byte[] out = queue.takeReply((byte) 0x7f, max).toArray();
         assertThat(out[0]).isEqualTo((byte) 0x7f);
         for (int i = 1; i < out.length; i++) {
           assertThat(out[i]).isEqualTo(reference.removeFirst());
@@ -188,5 +188,56 @@ class ByteQueueTest {
       assertThat(queue.size()).isEqualTo(reference.size());
       assertThat(queue.remaining()).isEqualTo(1_000 - reference.size());
     }
+  }
+
+  /**
+   * A reply larger than the copied head shares the queue's arrays for the rest (no copy), ends
+   * mid-chunk when the cap says so, and leaves the rest of that chunk queued, in order.
+   */
+  @Test
+  void largeReplyCopiesItsHeadAndSharesTheRestOfTheQueuedArrays() {
+    int head = ByteQueue.REPLY_HEAD_BYTES;
+    ByteQueue queue = new ByteQueue(1 << 20);
+    byte[] all = new byte[3 * head];
+    new Random(5).nextBytes(all);
+    queue.append(ByteBuffer.wrap(all, 0, head + 10)); // chunk 1: head and 10 more
+    queue.append(ByteBuffer.wrap(all, head + 10, all.length - head - 10)); // chunk 2
+
+    ReplyBody reply = queue.takeReply((byte) 0x01, 2 * head);
+
+    assertThat(reply.length()).isEqualTo(2 * head + 1);
+    assertThat(reply.parts()).hasSize(3);
+    assertThat(reply.parts().get(0).length()).as("delay byte and copied head").isEqualTo(head + 1);
+    assertThat(reply.parts().get(1).length()).as("rest of chunk 1, shared").isEqualTo(10);
+    assertThat(reply.parts().get(2).length()).as("start of chunk 2, shared").isEqualTo(head - 10);
+    assertThat(reply.parts().get(1).array()).isNotSameAs(reply.parts().get(2).array());
+    byte[] expected = new byte[2 * head + 1];
+    expected[0] = 0x01;
+    System.arraycopy(all, 0, expected, 1, 2 * head);
+    assertThat(reply.toArray()).isEqualTo(expected);
+
+    assertThat(queue.size()).isEqualTo(head);
+    assertThat(queue.takeReply((byte) 0x01, head).toArray())
+        .isEqualTo(prepend((byte) 0x01, Arrays.copyOfRange(all, 2 * head, 3 * head)));
+    assertThat(queue.isEmpty()).isTrue();
+    // the first reply's shared parts still hold their bytes after the queue moved on
+    assertThat(reply.toArray()).isEqualTo(expected);
+  }
+
+  @Test
+  void replyUpToTheCopiedHeadIsOnePart() {
+    ByteQueue queue = new ByteQueue(1 << 20);
+    queue.append(ByteBuffer.wrap(new byte[ByteQueue.REPLY_HEAD_BYTES]));
+    queue.append(ByteBuffer.wrap(new byte[5]));
+    assertThat(queue.takeReply((byte) 3, Integer.MAX_VALUE).parts()).hasSize(2);
+    queue.append(ByteBuffer.wrap(new byte[ByteQueue.REPLY_HEAD_BYTES]));
+    assertThat(queue.takeReply((byte) 3, Integer.MAX_VALUE).parts()).hasSize(1);
+  }
+
+  private static byte[] prepend(byte first, byte[] rest) {
+    byte[] out = new byte[rest.length + 1];
+    out[0] = first;
+    System.arraycopy(rest, 0, out, 1, rest.length);
+    return out;
   }
 }

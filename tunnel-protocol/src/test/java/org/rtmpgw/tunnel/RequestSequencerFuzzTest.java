@@ -254,7 +254,7 @@ class RequestSequencerFuzzTest {
     long lastCompleted = -1;
     final TreeMap<Long, Req> parked = new TreeMap<>();
     final List<Req> joined = new ArrayList<>();
-    final Map<Long, byte[]> replyOf = new TreeMap<>();
+    final Map<Long, ReplyBody> replyOf = new TreeMap<>();
     boolean idleWithParked;
     long idleWithParkedSince;
 
@@ -356,7 +356,7 @@ class RequestSequencerFuzzTest {
         }
         case REPLAY -> {
           assertThat(sequencer.lastReply()).isSameAs(replyOf.get(seq));
-          answer(req, AnswerKind.REPLY, sequencer.lastReply());
+          answer(req, AnswerKind.REPLY, sequencer.lastReply().toArray());
         }
         case JOINED_IN_PROGRESS -> joined.add(req);
         case STALE, TOO_FAR, DUPLICATE_PARKED -> answer(req, AnswerKind.REFUSED, null); // 400
@@ -388,14 +388,15 @@ class RequestSequencerFuzzTest {
         return;
       }
       // a poll reply: the delay byte and some downstream bytes; unique per completion
-      byte[] reply = ByteBuffer.allocate(5).put(PollingDelay.FAST).putInt(replies++).array();
+      byte[] bytes = ByteBuffer.allocate(5).put(PollingDelay.FAST).putInt(replies++).array();
+      ReplyBody reply = ReplyBody.of(bytes);
       Completion<Req> completion = sequencer.complete(done.seq, reply, now);
       lastCompleted = done.seq;
       replyOf.put(done.seq, reply);
-      answer(done, AnswerKind.REPLY, reply);
+      answer(done, AnswerKind.REPLY, bytes);
       assertIdentical(completion.replayWaiters(), joined, "replay waiters of " + done);
       for (Req retry : completion.replayWaiters()) {
-        answer(retry, AnswerKind.REPLY, reply);
+        answer(retry, AnswerKind.REPLY, bytes);
       }
       joined.clear();
       Req expectedNext = done.seq == Long.MAX_VALUE ? null : parked.remove(done.seq + 1);
@@ -452,8 +453,8 @@ class RequestSequencerFuzzTest {
         return;
       }
       long lastBefore = sequencer.lastCompletedSeq();
-      byte[] replyBefore = sequencer.lastReply();
-      assertThatThrownBy(() -> sequencer.complete(seq, new byte[] {9}, now))
+      ReplyBody replyBefore = sequencer.lastReply();
+      assertThatThrownBy(() -> sequencer.complete(seq, ReplyBody.of(new byte[] {9}), now))
           .isInstanceOf(IllegalStateException.class);
       assertThat(sequencer.lastCompletedSeq()).isEqualTo(lastBefore);
       assertThat(sequencer.lastReply()).isSameAs(replyBefore);
@@ -546,7 +547,7 @@ class RequestSequencerFuzzTest {
         }
         Answer answer = list.get(0);
         if (answer.kind() == AnswerKind.REPLY) {
-          if (!Arrays.equals(answer.bytes(), replyOf.get(req.seq))) {
+          if (!Arrays.equals(answer.bytes(), replyOf.get(req.seq).toArray())) {
             throw new AssertionError("reply to " + req + " differs from the reply of its seq");
           }
           if (req.send && !started.contains(req.seq)) {

@@ -26,8 +26,8 @@ class RequestSequencerTest {
     return new Req(seq, "orig");
   }
 
-  private static byte[] reply(long seq) {
-    return new byte[] {PollingDelay.FAST, (byte) seq};
+  private static ReplyBody reply(long seq) {
+    return ReplyBody.of(new byte[] {PollingDelay.FAST, (byte) seq});
   }
 
   @ParameterizedTest(name = "base {0}")
@@ -429,7 +429,7 @@ class RequestSequencerTest {
     org.assertj.core.api.Assertions.assertThat(q.admit(1, "a", 0))
         .isEqualTo(RequestSequencer.Admission.START);
     org.assertj.core.api.Assertions.assertThat(q.wouldStart(2)).as("1 still in progress").isFalse();
-    q.complete(1, new byte[] {1}, 0);
+    q.complete(1, ReplyBody.of(new byte[] {1}), 0);
     org.assertj.core.api.Assertions.assertThat(q.wouldStart(1)).as("replay, not start").isFalse();
     org.assertj.core.api.Assertions.assertThat(q.wouldStart(3)).as("gap").isFalse();
     org.assertj.core.api.Assertions.assertThat(q.wouldStart(2)).isTrue();
@@ -454,7 +454,7 @@ class RequestSequencerTest {
       org.assertj.core.api.Assertions.assertThat(q.admit(0, "idle0", 50))
           .isEqualTo(RequestSequencer.Admission.START);
       org.assertj.core.api.Assertions.assertThat(q.startAfterBaseGrace(500)).isNull();
-      org.assertj.core.api.Assertions.assertThat(q.complete(0, new byte[] {1}, 60).next())
+      org.assertj.core.api.Assertions.assertThat(q.complete(0, ReplyBody.of(new byte[] {1}), 60).next())
           .isEqualTo("send1");
     }
 
@@ -468,7 +468,7 @@ class RequestSequencerTest {
       org.assertj.core.api.Assertions.assertThat(q.startAfterBaseGrace(1_000 + GRACE))
           .isEqualTo("first");
       org.assertj.core.api.Assertions.assertThat(q.inProgressSeq()).isEqualTo(1);
-      org.assertj.core.api.Assertions.assertThat(q.complete(1, new byte[] {1}, 1_200).next())
+      org.assertj.core.api.Assertions.assertThat(q.complete(1, ReplyBody.of(new byte[] {1}), 1_200).next())
           .isEqualTo("second");
       org.assertj.core.api.Assertions.assertThat(q.admit(0, "late0", 1_300))
           .isEqualTo(RequestSequencer.Admission.STALE);

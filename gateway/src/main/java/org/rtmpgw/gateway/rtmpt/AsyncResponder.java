@@ -6,9 +6,11 @@ import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
 import org.rtmpgw.gateway.session.Responder;
+import org.rtmpgw.tunnel.ReplyBody;
 import org.rtmpgw.tunnel.RtmptReplies;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,13 +35,13 @@ final class AsyncResponder implements Responder {
   }
 
   @Override
-  public void reply(byte[] body) {
+  public void reply(ReplyBody body) {
     write(HttpServletResponse.SC_OK, RtmptReplies.CONTENT_TYPE, body);
   }
 
   @Override
   public void error(int status, String reason) {
-    write(status, "text/plain", reason.getBytes(StandardCharsets.UTF_8));
+    write(status, "text/plain", ReplyBody.of(reason.getBytes(StandardCharsets.UTF_8)));
   }
 
   boolean isAnswered() {
@@ -59,7 +61,7 @@ final class AsyncResponder implements Responder {
     try {
       HttpServletResponse response = (HttpServletResponse) async.getResponse();
       byte[] body = reason.getBytes(StandardCharsets.UTF_8);
-      Replies.setHeaders(response, status, "text/plain", body.length);
+      Replies.setHeaders(response, status, "text/plain", body.length, body.length);
       response.setHeader("Connection", "close");
       response.getOutputStream().write(body); // no WriteListener was set: a blocking write
     } catch (IOException | RuntimeException e) {
@@ -69,16 +71,16 @@ final class AsyncResponder implements Responder {
     return true;
   }
 
-  private void write(int status, String contentType, byte[] body) {
+  private void write(int status, String contentType, ReplyBody body) {
     if (!answered.compareAndSet(false, true)) {
       return;
     }
     onAnswer.accept(status);
     try {
       HttpServletResponse response = (HttpServletResponse) async.getResponse();
-      Replies.setHeaders(response, status, contentType, body.length);
+      Replies.setHeaders(response, status, contentType, body.length(), Replies.bufferFor(body));
       ServletOutputStream out = response.getOutputStream();
-      out.setWriteListener(new OneShotWriter(out, body));
+      out.setWriteListener(new PartsWriter(out, body.parts()));
     } catch (IOException | RuntimeException e) {
       // the client went away before its answer; nothing to deliver it to
       LOG.debug("reply could not be written", e);
@@ -94,25 +96,29 @@ final class AsyncResponder implements Responder {
     }
   }
 
-  /** Writes the body once when the stream is ready, then completes when the write has drained. */
-  private final class OneShotWriter implements WriteListener {
+  /**
+   * Writes the parts in order, each as soon as the stream is ready for it, then completes when
+   * the last write has drained. A one-part body is one write, headers included.
+   */
+  private final class PartsWriter implements WriteListener {
     private final ServletOutputStream out;
-    private byte[] pending;
+    private final List<ReplyBody.Part> parts;
+    private int next;
 
-    OneShotWriter(ServletOutputStream out, byte[] body) {
+    PartsWriter(ServletOutputStream out, List<ReplyBody.Part> parts) {
       this.out = out;
-      this.pending = body;
+      this.parts = parts;
     }
 
     @Override
     public void onWritePossible() throws IOException {
-      if (pending != null) {
-        byte[] body = pending;
-        pending = null;
-        out.write(body);
-      }
-      if (out.isReady()) {
-        complete();
+      while (out.isReady()) {
+        if (next == parts.size()) {
+          complete();
+          return;
+        }
+        ReplyBody.Part part = parts.get(next++);
+        out.write(part.array(), part.offset(), part.length());
       }
     }
 

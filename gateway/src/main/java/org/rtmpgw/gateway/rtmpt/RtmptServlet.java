@@ -208,7 +208,7 @@ public final class RtmptServlet extends HttpServlet {
   private static void plain(HttpServletResponse response, int status, String text)
       throws IOException {
     byte[] body = text.getBytes(StandardCharsets.UTF_8);
-    Replies.setHeaders(response, status, "text/plain", body.length);
+    Replies.setHeaders(response, status, "text/plain", body.length, body.length);
     response.getOutputStream().write(body);
   }
 

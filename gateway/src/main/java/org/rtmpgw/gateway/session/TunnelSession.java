@@ -12,6 +12,7 @@ import org.rtmpgw.tunnel.ByteQueue;
 import org.rtmpgw.tunnel.FirstBytes;
 import org.rtmpgw.tunnel.PollingDelay;
 import org.rtmpgw.tunnel.RequestRateLimit;
+import org.rtmpgw.tunnel.ReplyBody;
 import org.rtmpgw.tunnel.RequestSequencer;
 import org.rtmpgw.tunnel.RtmptCommand;
 import org.rtmpgw.tunnel.RtmptReplies;
@@ -159,7 +160,7 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
             }
           }
           case REPLAY -> {
-            byte[] reply = sequencer.lastReply();
+            ReplyBody reply = sequencer.lastReply();
             LOG.debug("{} replaying reply of seq {}", this, request.seq());
             after.add(() -> request.responder().reply(reply));
           }
@@ -431,9 +432,9 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
       if (state == State.CLOSED) {
         after.add(() -> request.responder().reply(RtmptReplies.close()));
       } else {
-        byte[] reply =
+        ReplyBody reply =
             request.command() == RtmptCommand.CLOSE
-                ? RtmptReplies.close()
+                ? ReplyBody.of(RtmptReplies.close())
                 : buildReply(after);
         RequestSequencer.Completion<PendingRequest> done =
             sequencer.complete(request.seq(), reply, System.nanoTime());
@@ -451,10 +452,10 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
   }
 
   /** The polling byte and up to one reply's worth of downstream bytes. Caller holds the lock. */
-  private byte[] buildReply(List<Runnable> after) {
+  private ReplyBody buildReply(List<Runnable> after) {
     if (!downstream.isEmpty()) {
-      byte[] reply = downstream.takeReply(pollingDelay.next(true), settings.replyMaxBytes());
-      bytesDownstream += reply.length - 1;
+      ReplyBody reply = downstream.takeReply(pollingDelay.next(true), settings.replyMaxBytes());
+      bytesDownstream += reply.length() - 1;
       if (upstreamPaused && downstream.remaining() > 0) {
         upstreamPaused = false;
         UpstreamLink upstream = link;
@@ -466,9 +467,9 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
       // every buffered byte has been delivered: tell the client, then end the session
       CloseReason reason = upstreamFailure;
       after.add(() -> close(reason));
-      return RtmptReplies.close();
+      return ReplyBody.of(RtmptReplies.close());
     }
-    return new byte[] {pollingDelay.next(false)};
+    return ReplyBody.of(new byte[] {pollingDelay.next(false)});
   }
 
   @Override
