@@ -48,6 +48,8 @@ public final class GatewayMetrics implements SessionObserver {
   private final Map<Transport, LongAdder> closedBytesDown = new EnumMap<>(Transport.class);
   private final Map<Limit, LongAdder> limitHits = new EnumMap<>(Limit.class);
   private final Map<CloseReason, LongAdder> closedByReason = new EnumMap<>(CloseReason.class);
+  /** Idle-timeout closes of raw RTMP(S) sessions: raw-idle-timeout-ms, not the RTMPT inactivity. */
+  private final LongAdder rawIdleClosed = new LongAdder();
   private final LongAdder bodiesTooLarge = new LongAdder();
 
   /** Where the live values come from; set once the server is built. */
@@ -200,7 +202,11 @@ public final class GatewayMetrics implements SessionObserver {
               for (Limit l : Limit.values()) {
                 cb.call(limitHits.get(l).sum(), l.toString());
               }
-              cb.call(closed(CloseReason.IDLE_TIMEOUT), Setting.SESSION_INACTIVITY_TIMEOUT_MS.key());
+              long rawIdle = rawIdleClosed.sum();
+              cb.call(
+                  closed(CloseReason.IDLE_TIMEOUT) - rawIdle,
+                  Setting.SESSION_INACTIVITY_TIMEOUT_MS.key());
+              cb.call(rawIdle, Setting.RAW_IDLE_TIMEOUT_MS.key());
               cb.call(closed(CloseReason.SEQ_GAP), Setting.REORDER_TIMEOUT_MS.key());
               cb.call(closed(CloseReason.UPSTREAM_WRITE_STALL), Setting.UPSTREAM_WRITE_TIMEOUT_MS.key());
               cb.call(bodiesTooLarge.sum(), Setting.REQUEST_BODY_MAX_BYTES.key());
@@ -224,6 +230,9 @@ public final class GatewayMetrics implements SessionObserver {
     closed.labelValues(stats.transport().toString(), reason).inc();
     if (stats.closeReason() != null) {
       closedByReason.get(stats.closeReason()).increment();
+      if (stats.closeReason() == CloseReason.IDLE_TIMEOUT && isRaw(stats.transport())) {
+        rawIdleClosed.increment();
+      }
     }
     closedBytesUp.get(stats.transport()).add(stats.bytesUpstream());
     closedBytesDown.get(stats.transport()).add(stats.bytesDownstream());
@@ -232,6 +241,10 @@ public final class GatewayMetrics implements SessionObserver {
   @Override
   public void limitHit(Limit limit) {
     limitHits.get(limit).increment();
+  }
+
+  private static boolean isRaw(Transport transport) {
+    return transport == Transport.RTMP || transport == Transport.RTMPS;
   }
 
   private long closed(CloseReason reason) {
