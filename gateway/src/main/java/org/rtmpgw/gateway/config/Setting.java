@@ -77,7 +77,7 @@ public enum Setting {
       "30000",
       "a session with no request for this long is closed"),
   REPLY_MAX_BYTES(
-      "reply-max-bytes", "1048576", "downstream bytes carried by one reply at most; the rest waits"),
+      "reply-max-bytes", "2097152", "downstream bytes carried by one reply at most; the rest waits"),
   DOWNSTREAM_BUFFER_BYTES(
       "downstream-buffer-bytes",
       "2097152",

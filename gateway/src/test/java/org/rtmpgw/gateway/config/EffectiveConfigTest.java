@@ -162,7 +162,7 @@ class EffectiveConfigTest {
         .containsPattern("(?m)^listen: \\[0\\.0\\.0\\.0:80, \"\\[::1\\]:1935\"\\] +# file$")
         .containsPattern("(?m)^ident-body: \".*\" +# env RTMPGW_IDENT_BODY$")
         .containsPattern("(?m)^node-id: \"null\" +# flag --node-id$")
-        .containsPattern("(?m)^reply-max-bytes: 1048576 +# default$")
+        .containsPattern("(?m)^reply-max-bytes: 2097152 +# default$")
         .containsPattern("(?m)^tls-generated-dir: .+ +# default: the config file's folder$")
         .contains("# config file: " + file);
     for (Setting s : Setting.values()) {

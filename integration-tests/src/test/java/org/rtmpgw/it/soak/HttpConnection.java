@@ -25,7 +25,7 @@ final class HttpConnection implements AutoCloseable {
   /** Largest response header block accepted (the gateway's are a few hundred bytes). */
   private static final int MAX_HEADER_BYTES = 16 * 1024;
 
-  /** Largest response body accepted (replies carry at most reply-max-bytes = 1 MiB + 1). */
+  /** Largest response body accepted (replies carry at most reply-max-bytes = 2 MiB, + 1). */
   private static final int MAX_BODY_BYTES = 4 * 1024 * 1024;
 
   /** An answer: status and body. */
