@@ -230,7 +230,7 @@ public final class GatewayMetrics implements SessionObserver {
     closed.labelValues(stats.transport().toString(), reason).inc();
     if (stats.closeReason() != null) {
       closedByReason.get(stats.closeReason()).increment();
-      if (stats.closeReason() == CloseReason.IDLE_TIMEOUT && isRaw(stats.transport())) {
+      if (stats.closeReason() == CloseReason.IDLE_TIMEOUT && stats.transport().isRaw()) {
         rawIdleClosed.increment();
       }
     }
@@ -241,10 +241,6 @@ public final class GatewayMetrics implements SessionObserver {
   @Override
   public void limitHit(Limit limit) {
     limitHits.get(limit).increment();
-  }
-
-  private static boolean isRaw(Transport transport) {
-    return transport == Transport.RTMP || transport == Transport.RTMPS;
   }
 
   private long closed(CloseReason reason) {

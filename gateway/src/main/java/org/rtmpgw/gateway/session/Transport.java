@@ -27,6 +27,11 @@ public enum Transport {
     return secure ? RTMPS : RTMP;
   }
 
+  /** True for raw RTMP(S) bytes, false for the HTTP tunnel. */
+  public boolean isRaw() {
+    return this == RTMP || this == RTMPS;
+  }
+
   @Override
   public String toString() {
     return text;
