@@ -1,6 +1,7 @@
 package org.rtmpgw.tunnel;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -72,12 +73,12 @@ public final class ReplyBody {
   public boolean equals(Object o) {
     return o instanceof ReplyBody other
         && other.length == length
-        && java.util.Arrays.equals(other.toArray(), toArray());
+        && Arrays.equals(other.toArray(), toArray());
   }
 
   @Override
   public int hashCode() {
-    return java.util.Arrays.hashCode(toArray());
+    return Arrays.hashCode(toArray());
   }
 
   @Override
