@@ -7,10 +7,13 @@ import java.util.Objects;
 /**
  * A bounded FIFO of bytes waiting to go downstream (upstream → client).
  *
- * <p>Bytes are stored as copied chunks plus a read offset into the head chunk, so no large
- * contiguous buffer is ever allocated and an idle session's empty queue holds almost no memory. The
- * bound is the back-pressure mechanism: the producer reads from upstream at most {@link
- * #remaining()} bytes and stops reading while the queue is full; bytes are never dropped.
+ * <p>Bytes are stored as chunks, each read from its position on, so no large contiguous buffer is
+ * ever allocated and an idle session's empty queue holds almost no memory. A chunk is either a
+ * copy or, when a {@link SharedBuffer} is offered and mostly full, that buffer itself: the bytes
+ * then reach the client without a copy. The bound is the back-pressure mechanism: the producer
+ * reads from upstream at most {@link #remaining()} bytes and stops reading while the queue is
+ * full; bytes are never dropped. Shared buffers are only kept when at least half full, so the
+ * memory the queue pins stays within twice its capacity.
  *
  * <p>Not thread-safe: the caller holds the session's lock.
  */
@@ -19,11 +22,11 @@ public final class ByteQueue {
   /** Bytes of a reply copied together with its polling byte; the rest is shared, not copied. */
   public static final int REPLY_HEAD_BYTES = 16 * 1024;
 
-  private final int capacity;
-  private final ArrayDeque<byte[]> chunks = new ArrayDeque<>();
+  /** Queued bytes from {@code bytes}' position on; {@code owner} is null for a copy. */
+  private record Chunk(ByteBuffer bytes, SharedBuffer owner) {}
 
-  /** Bytes of the head chunk already taken. */
-  private int headOffset;
+  private final int capacity;
+  private final ArrayDeque<Chunk> chunks = new ArrayDeque<>();
 
   private int size;
 
@@ -61,18 +64,11 @@ public final class ByteQueue {
    */
   public void append(byte[] src, int off, int len) {
     Objects.checkFromIndexSize(off, len, src.length);
-    checkRoom(len);
-    if (len == 0) {
-      return;
-    }
-    byte[] chunk = new byte[len];
-    System.arraycopy(src, off, chunk, 0, len);
-    chunks.addLast(chunk);
-    size += len;
+    append(ByteBuffer.wrap(src, off, len));
   }
 
   /**
-   * Appends and consumes all of {@code src}'s remaining bytes.
+   * Appends and consumes all of {@code src}'s remaining bytes, copied.
    *
    * @throws IllegalStateException if {@code src.remaining() > remaining()}; nothing is consumed
    */
@@ -84,7 +80,27 @@ public final class ByteQueue {
     }
     byte[] chunk = new byte[len];
     src.get(chunk);
-    chunks.addLast(chunk);
+    chunks.addLast(new Chunk(ByteBuffer.wrap(chunk), null));
+    size += len;
+  }
+
+  /**
+   * Appends and consumes all of {@code src}'s remaining bytes, which lie in {@code owner}: kept in
+   * place, with a reference of the queue's own, when they fill at least half of it; copied
+   * otherwise. The caller keeps its own reference either way.
+   *
+   * @throws IllegalStateException if {@code src.remaining() > remaining()}; nothing is consumed
+   */
+  public void append(ByteBuffer src, SharedBuffer owner) {
+    int len = src.remaining();
+    if ((long) len * 2 < owner.capacity()) {
+      append(src);
+      return;
+    }
+    checkRoom(len);
+    owner.retain();
+    chunks.addLast(new Chunk(src.slice(), owner));
+    src.position(src.limit());
     size += len;
   }
 
@@ -97,16 +113,12 @@ public final class ByteQueue {
     Objects.checkFromIndexSize(off, max, dst.length);
     int copied = 0;
     while (copied < max && size > 0) {
-      byte[] head = chunks.peekFirst();
-      int n = Math.min(max - copied, head.length - headOffset);
-      System.arraycopy(head, headOffset, dst, off + copied, n);
+      ByteBuffer head = chunks.peekFirst().bytes();
+      int n = Math.min(max - copied, head.remaining());
+      head.get(dst, off + copied, n);
       copied += n;
       size -= n;
-      headOffset += n;
-      if (headOffset == head.length) {
-        chunks.removeFirst();
-        headOffset = 0;
-      }
+      dropHeadIfEmpty();
     }
     return copied;
   }
@@ -117,7 +129,8 @@ public final class ByteQueue {
    *
    * <p>The delay and the first {@link #REPLY_HEAD_BYTES} bytes are copied into one new array, so
    * a small reply is one part and a large one starts with a part the container can send together
-   * with the headers; the rest of a large reply is handed out as the queue's own arrays.
+   * with the headers; the rest of a large reply is handed out as the queue's own chunks, each
+   * shared buffer with a reference that the returned body holds.
    *
    * @param cap most payload bytes, ≥ 0
    */
@@ -136,18 +149,41 @@ public final class ByteQueue {
     ReplyBody.Builder body = new ReplyBody.Builder().add(head, 0, head.length);
     int left = n - copied;
     while (left > 0) {
-      byte[] chunk = chunks.peekFirst();
-      int take = Math.min(left, chunk.length - headOffset);
-      body.add(chunk, headOffset, take); // chunks are never written after append: safe to share
+      Chunk chunk = chunks.peekFirst();
+      ByteBuffer bytes = chunk.bytes();
+      int take = Math.min(left, bytes.remaining());
+      if (chunk.owner() != null) {
+        chunk.owner().retain(); // the body's reference
+      }
+      // queued bytes are never written after they are appended: safe to share
+      body.add(bytes.slice(bytes.position(), take), chunk.owner());
+      bytes.position(bytes.position() + take);
       left -= take;
       size -= take;
-      headOffset += take;
-      if (headOffset == chunk.length) {
-        chunks.removeFirst();
-        headOffset = 0;
-      }
+      dropHeadIfEmpty();
     }
     return body.build();
+  }
+
+  /** Empties the queue, giving back every shared buffer; for a session that ends. */
+  public void discard() {
+    for (Chunk chunk : chunks) {
+      if (chunk.owner() != null) {
+        chunk.owner().release();
+      }
+    }
+    chunks.clear();
+    size = 0;
+  }
+
+  private void dropHeadIfEmpty() {
+    Chunk head = chunks.peekFirst();
+    if (!head.bytes().hasRemaining()) {
+      chunks.removeFirst();
+      if (head.owner() != null) {
+        head.owner().release();
+      }
+    }
   }
 
   private void checkRoom(int len) {

@@ -31,6 +31,7 @@ class ByteQueueFuzzTest {
     APPEND_ARRAY,
     APPEND_BUFFER,
     DRAIN,
+    APPEND_SHARED,
     TAKE_REPLY
   }
 
@@ -47,6 +48,7 @@ class ByteQueueFuzzTest {
         case APPEND_ARRAY -> "append(len " + a + ", off " + b + ")";
         case APPEND_BUFFER -> "appendBuffer(len " + a + ", variant " + c + ")";
         case DRAIN -> "drainTo(max " + a + ", off " + b + ")";
+        case APPEND_SHARED -> "appendShared(len " + a + ", capacity +" + c * c * 1000 + ")";
         case TAKE_REPLY -> "takeReply(delay " + b + ", cap " + a + ")";
       };
     }
@@ -70,14 +72,14 @@ class ByteQueueFuzzTest {
     int n = r.nextInt(120);
     List<Op> ops = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      Kind kind = Kind.values()[weighted(r, 4, 3, 2, 3)];
+      Kind kind = Kind.values()[weighted(r, 4, 3, 2, 3, 3)];
       int a =
           switch (weighted(r, 3, 3, 1, 1, 1)) {
             case 0 -> r.nextInt(8);
             case 1 -> r.nextInt(capacity + 1);
             case 2 -> capacity;
             case 3 -> capacity + 1 + r.nextInt(10);
-            default -> kind == Kind.APPEND_BUFFER ? r.nextInt(2 * capacity + 2) : -1 - r.nextInt(3);
+            default -> kind == Kind.APPEND_BUFFER || kind == Kind.APPEND_SHARED ? r.nextInt(2 * capacity + 2) : -1 - r.nextInt(3);
           };
       int b = r.nextInt(10) == 0 ? -1 - r.nextInt(3) : r.nextInt(8);
       ops.add(new Op(kind, a, kind == Kind.TAKE_REPLY ? r.nextInt(256) - 128 : b, r.nextInt(5),
@@ -112,12 +114,37 @@ class ByteQueueFuzzTest {
     return b;
   }
 
+  /**
+   * The pooled buffers offered so far, and the latest reply, held the way the session keeps one
+   * for replays: its bytes must stay right until it is released when the next reply comes.
+   */
+  static final class Holders {
+    final List<CountedBuffer> buffers = new ArrayList<>();
+    ReplyBody kept;
+    byte[] keptBytes;
+
+    void keep(ReplyBody reply, byte[] bytes) {
+      releaseKept();
+      kept = reply;
+      keptBytes = bytes;
+    }
+
+    void releaseKept() {
+      if (kept != null) {
+        assertThat(kept.toArray()).as("a kept reply's bytes outlive later queue work").isEqualTo(keptBytes);
+        kept.release();
+        kept = null;
+      }
+    }
+  }
+
   static void run(Scenario scenario) {
     int capacity = scenario.capacity();
     ByteQueue queue = new ByteQueue(capacity);
     Fifo fifo = new Fifo();
+    Holders holders = new Holders();
     for (Op op : scenario.ops()) {
-      step(queue, fifo, capacity, op);
+      step(queue, fifo, capacity, op, holders);
       int size = queue.size();
       if (size != fifo.size()
           || size < 0
@@ -135,11 +162,32 @@ class ByteQueueFuzzTest {
     assertThat(queue.drainTo(rest, 0, rest.length)).isEqualTo(rest.length);
     assertThat(rest).isEqualTo(fifo.peekAll());
     assertThat(queue.isEmpty()).isTrue();
+    holders.releaseKept();
+    queue.discard();
+    for (CountedBuffer buffer : holders.buffers) {
+      assertThat(buffer.refs()).as("every reference given back").isZero();
+    }
   }
 
-  private static void step(ByteQueue queue, Fifo fifo, int capacity, Op op) {
+  private static void step(ByteQueue queue, Fifo fifo, int capacity, Op op, Holders holders) {
     int sizeBefore = queue.size();
     switch (op.kind()) {
+      case APPEND_SHARED -> {
+        int len = Math.max(0, op.a());
+        byte[] payload = bytes(op.seed(), len);
+        CountedBuffer pooled = new CountedBuffer(payload, len + op.c() * op.c() * 1000);
+        holders.buffers.add(pooled);
+        if (len > queue.remaining()) {
+          assertThatThrownBy(() -> queue.append(pooled.bytes(), pooled))
+              .isInstanceOf(IllegalStateException.class);
+          assertThat(pooled.bytes().position()).as("a refused buffer is not consumed").isZero();
+        } else {
+          queue.append(pooled.bytes(), pooled);
+          fifo.appended.writeBytes(payload);
+          assertThat(pooled.bytes().hasRemaining()).as("consumed").isFalse();
+        }
+        pooled.release(); // the link's own reference: from here only the queue may hold it
+      }
       case APPEND_ARRAY -> {
         int len = op.a();
         int off = op.b();
@@ -209,7 +257,9 @@ class ByteQueueFuzzTest {
           assertThat(queue.size()).isEqualTo(sizeBefore);
           return;
         }
-        byte[] reply = queue.takeReply(delay, cap).toArray();
+        ReplyBody body = queue.takeReply(delay, cap);
+        byte[] reply = body.toArray();
+        holders.keep(body, reply);
         int n = Math.min(cap, sizeBefore);
         assertThat(reply.length).as("reply length").isEqualTo(n + 1).isLessThanOrEqualTo(cap + 1);
         assertThat(reply[0]).as("delay byte").isEqualTo(delay);

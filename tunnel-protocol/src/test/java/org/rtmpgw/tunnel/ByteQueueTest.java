@@ -210,7 +210,7 @@ class ByteQueueTest {
     assertThat(reply.parts().get(0).length()).as("delay byte and copied head").isEqualTo(head + 1);
     assertThat(reply.parts().get(1).length()).as("rest of chunk 1, shared").isEqualTo(10);
     assertThat(reply.parts().get(2).length()).as("start of chunk 2, shared").isEqualTo(head - 10);
-    assertThat(reply.parts().get(1).array()).isNotSameAs(reply.parts().get(2).array());
+    assertThat(reply.parts().get(1).bytes().array()).isNotSameAs(reply.parts().get(2).bytes().array());
     byte[] expected = new byte[2 * head + 1];
     expected[0] = 0x01;
     System.arraycopy(all, 0, expected, 1, 2 * head);
@@ -232,6 +232,89 @@ class ByteQueueTest {
     assertThat(queue.takeReply((byte) 3, Integer.MAX_VALUE).parts()).hasSize(2);
     queue.append(ByteBuffer.wrap(new byte[ByteQueue.REPLY_HEAD_BYTES]));
     assertThat(queue.takeReply((byte) 3, Integer.MAX_VALUE).parts()).hasSize(1);
+  }
+
+  /** A mostly full pooled buffer is queued in place: the reply's bytes are the buffer's own. */
+  @Test
+  void mostlyFullSharedBufferIsKeptInPlaceAndHandedOutWithReferences() {
+    int head = ByteQueue.REPLY_HEAD_BYTES;
+    byte[] payload = new byte[head + 1000];
+    new Random(9).nextBytes(payload);
+    CountedBuffer pooled = new CountedBuffer(payload, payload.length + 10);
+    ByteQueue queue = new ByteQueue(1 << 20);
+
+    queue.append(pooled.bytes(), pooled);
+    assertThat(pooled.bytes().hasRemaining()).as("consumed").isFalse();
+    assertThat(pooled.refs()).as("the caller's and the queue's").isEqualTo(2);
+    pooled.release(); // the upstream link lets go of its own reference
+    assertThat(pooled.refs()).isEqualTo(1);
+
+    ReplyBody first = queue.takeReply((byte) 1, head + 400);
+    assertThat(first.parts()).hasSize(2);
+    assertThat(first.parts().get(1).bytes().array())
+        .as("not copied").isSameAs(pooled.bytes().array());
+    assertThat(pooled.refs()).as("queue (600 bytes left) and first reply").isEqualTo(2);
+
+    ReplyBody second = queue.takeReply((byte) 1, head);
+    assertThat(queue.isEmpty()).isTrue();
+    assertThat(pooled.refs())
+        .as("the queue let go; the second reply copied its 600 bytes into its head")
+        .isEqualTo(1);
+    byte[] expected = prepend((byte) 1, Arrays.copyOfRange(payload, 0, head + 400));
+    assertThat(first.toArray()).isEqualTo(expected);
+    assertThat(second.toArray())
+        .isEqualTo(prepend((byte) 1, Arrays.copyOfRange(payload, head + 400, payload.length)));
+
+    second.release();
+    assertThat(first.toArray()).isEqualTo(expected);
+    first.release();
+    assertThat(pooled.refs()).as("freed").isZero();
+  }
+
+  /** A buffer less than half full is copied, so a queue never pins much more than it holds. */
+  @Test
+  void sparselyFilledSharedBufferIsCopiedAndNotRetained() {
+    CountedBuffer pooled = new CountedBuffer(new byte[] {1, 2, 3}, 64 * 1024);
+    ByteQueue queue = new ByteQueue(1 << 20);
+
+    queue.append(pooled.bytes(), pooled);
+
+    assertThat(pooled.refs()).isEqualTo(1);
+    pooled.release(); // freed and poisoned: the queue must not care
+    byte[] out = new byte[3];
+    assertThat(queue.drainTo(out, 0, 3)).isEqualTo(3);
+    assertThat(out).containsExactly(1, 2, 3);
+  }
+
+  @Test
+  void discardGivesBackEveryQueuedBufferAndEmptiesTheQueue() {
+    CountedBuffer a = new CountedBuffer(new byte[40_000], 40_000);
+    CountedBuffer b = new CountedBuffer(new byte[40_000], 60_000);
+    ByteQueue queue = new ByteQueue(1 << 20);
+    queue.append(a.bytes(), a);
+    queue.append(b.bytes(), b);
+    a.release();
+    b.release();
+    ByteBuffer partOfB = ByteBuffer.wrap(new byte[10]);
+    queue.append(partOfB);
+
+    queue.discard();
+
+    assertThat(a.refs()).isZero();
+    assertThat(b.refs()).isZero();
+    assertThat(queue.isEmpty()).isTrue();
+    assertThat(queue.remaining()).isEqualTo(1 << 20);
+  }
+
+  @Test
+  void sharedAppendBeyondTheRoomIsRefusedWithoutTakingAReference() {
+    CountedBuffer pooled = new CountedBuffer(new byte[100], 100);
+    ByteQueue queue = new ByteQueue(50);
+    assertThatThrownBy(() -> queue.append(pooled.bytes(), pooled))
+        .isInstanceOf(IllegalStateException.class);
+    assertThat(pooled.refs()).isEqualTo(1);
+    assertThat(pooled.bytes().remaining()).as("not consumed").isEqualTo(100);
+    assertThat(queue.isEmpty()).isTrue();
   }
 
   private static byte[] prepend(byte first, byte[] rest) {

@@ -24,6 +24,7 @@ import org.rtmpgw.gateway.tls.RequestedServerName;
 import org.rtmpgw.gateway.upstream.UpstreamLink;
 import org.rtmpgw.gateway.upstream.UpstreamListener;
 import org.rtmpgw.tunnel.ByteQueue;
+import org.rtmpgw.tunnel.SharedBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -229,7 +230,7 @@ final class RawRtmpConnection extends AbstractConnection.NonBlocking
   }
 
   @Override
-  public void onUpstreamBytes(ByteBuffer data) {
+  public void onUpstreamBytes(ByteBuffer data, SharedBuffer owner) {
     boolean paused = false;
     synchronized (this) {
       if (closed) {

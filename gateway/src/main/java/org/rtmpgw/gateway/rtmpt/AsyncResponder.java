@@ -26,11 +26,13 @@ final class AsyncResponder implements Responder {
 
   private final AsyncContext async;
   private final AtomicBoolean answered = new AtomicBoolean();
+  private final ReplyPartWriter partWriter;
   private final IntConsumer onAnswer;
 
   /** {@code onAnswer} is told the status of the one answer, when it is given. */
-  AsyncResponder(AsyncContext async, IntConsumer onAnswer) {
+  AsyncResponder(AsyncContext async, ReplyPartWriter partWriter, IntConsumer onAnswer) {
     this.async = async;
+    this.partWriter = partWriter;
     this.onAnswer = onAnswer;
   }
 
@@ -71,20 +73,28 @@ final class AsyncResponder implements Responder {
     return true;
   }
 
+  /** Writes {@code body} and gives its reference back once written, or at once if not sent. */
   private void write(int status, String contentType, ReplyBody body) {
     if (!answered.compareAndSet(false, true)) {
+      body.release();
       return;
     }
     onAnswer.accept(status);
+    PartsWriter writer = null;
     try {
       HttpServletResponse response = (HttpServletResponse) async.getResponse();
       Replies.setHeaders(response, status, contentType, body.length(), Replies.bufferFor(body));
       ServletOutputStream out = response.getOutputStream();
-      out.setWriteListener(new PartsWriter(out, body.parts()));
+      writer = new PartsWriter(out, body);
+      out.setWriteListener(writer);
     } catch (IOException | RuntimeException e) {
       // the client went away before its answer; nothing to deliver it to
       LOG.debug("reply could not be written", e);
-      complete();
+      if (writer == null) {
+        body.release();
+      } else {
+        writer.done();
+      }
     }
   }
 
@@ -98,34 +108,45 @@ final class AsyncResponder implements Responder {
 
   /**
    * Writes the parts in order, each as soon as the stream is ready for it, then completes when
-   * the last write has drained. A one-part body is one write, headers included.
+   * the last write has drained. A one-part body is one write, headers included. The body's
+   * buffers are given back only then: until a write has drained, the container may still read it.
    */
   private final class PartsWriter implements WriteListener {
     private final ServletOutputStream out;
+    private final ReplyBody body;
     private final List<ReplyBody.Part> parts;
+    private final AtomicBoolean done = new AtomicBoolean();
     private int next;
 
-    PartsWriter(ServletOutputStream out, List<ReplyBody.Part> parts) {
+    PartsWriter(ServletOutputStream out, ReplyBody body) {
       this.out = out;
-      this.parts = parts;
+      this.body = body;
+      this.parts = body.parts();
     }
 
     @Override
     public void onWritePossible() throws IOException {
       while (out.isReady()) {
         if (next == parts.size()) {
-          complete();
+          done();
           return;
         }
-        ReplyBody.Part part = parts.get(next++);
-        out.write(part.array(), part.offset(), part.length());
+        partWriter.write(out, parts.get(next++).bytes());
       }
     }
 
     @Override
     public void onError(Throwable t) {
       LOG.debug("reply write failed", t);
-      complete();
+      done();
+    }
+
+    /** Once, whichever way the reply ended: completes the request and frees the body. */
+    void done() {
+      if (done.compareAndSet(false, true)) {
+        complete();
+        body.release();
+      }
     }
   }
 }

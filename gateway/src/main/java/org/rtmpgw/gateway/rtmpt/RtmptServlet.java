@@ -37,13 +37,19 @@ public final class RtmptServlet extends HttpServlet {
   private final transient GatewayConfig config;
   private final long asyncTimeoutMillis;
   private final transient RequestObserver observer;
+  private final transient ReplyPartWriter partWriter;
 
   public RtmptServlet(TunnelRegistry registry, GatewayConfig config) {
-    this(registry, config, RequestObserver.NONE);
+    this(registry, config, RequestObserver.NONE, ReplyPartWriter.PORTABLE);
   }
 
-  public RtmptServlet(TunnelRegistry registry, GatewayConfig config, RequestObserver observer) {
+  public RtmptServlet(
+      TunnelRegistry registry,
+      GatewayConfig config,
+      RequestObserver observer,
+      ReplyPartWriter partWriter) {
     this.observer = observer;
+    this.partWriter = partWriter;
     this.registry = registry;
     this.config = config;
     // A request normally waits at most an idle hold or one upstream write; the container's own
@@ -93,7 +99,8 @@ public final class RtmptServlet extends HttpServlet {
     AsyncContext async = request.startAsync();
     async.setTimeout(asyncTimeoutMillis);
     AsyncResponder responder =
-        new AsyncResponder(async, status -> observer.answered(rtmpt.command(), status));
+        new AsyncResponder(
+            async, partWriter, status -> observer.answered(rtmpt.command(), status));
     TimeoutAnswer timeoutAnswer = new TimeoutAnswer(responder, rtmpt, client);
     async.addListener(timeoutAnswer);
     // Only a send of declared length is streamed: its size is known to be within the limit, so no

@@ -106,7 +106,8 @@ public final class GatewayServer {
                 registry,
                 config,
                 (command, status) ->
-                    metrics.rtmptRequest(command == null ? null : command.name(), status)));
+                    metrics.rtmptRequest(command == null ? null : command.name(), status),
+                new JettyReplyPartWriter()));
     holder.setAsyncSupported(true);
     context.addServlet(holder, "/");
 

@@ -371,6 +371,11 @@ public final class TunnelRegistry {
     }
   }
 
+  /** See {@link UpstreamConnector#buffersInUse()}. */
+  public long upstreamBuffersInUse() {
+    return connector.buffersInUse();
+  }
+
   /** Refuses new sessions, closes every live one, and stops the upstream connector and timer. */
   public void shutdown() {
     shuttingDown = true;

@@ -16,6 +16,7 @@ import org.rtmpgw.tunnel.ReplyBody;
 import org.rtmpgw.tunnel.RequestSequencer;
 import org.rtmpgw.tunnel.RtmptCommand;
 import org.rtmpgw.tunnel.RtmptReplies;
+import org.rtmpgw.tunnel.SharedBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,6 +70,7 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
   private long requests;
   private CloseReason closeReason;
   private long closedNanos;
+  private int undeliveredAtClose;
 
   /** What the session reports to whoever owns it. */
   interface SessionEvents {
@@ -160,9 +162,8 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
             }
           }
           case REPLAY -> {
-            ReplyBody reply = sequencer.lastReply();
             LOG.debug("{} replaying reply of seq {}", this, request.seq());
-            after.add(() -> request.responder().reply(reply));
+            answer(request, sequencer.lastReply(), after);
           }
           case JOINED_IN_PROGRESS -> LOG.debug("{} seq {} repeated while in progress", this, request.seq());
           case STALE, TOO_FAR, DUPLICATE_PARKED -> {
@@ -436,11 +437,15 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
             request.command() == RtmptCommand.CLOSE
                 ? ReplyBody.of(RtmptReplies.close())
                 : buildReply(after);
+        ReplyBody replaced = sequencer.lastReply();
         RequestSequencer.Completion<PendingRequest> done =
-            sequencer.complete(request.seq(), reply, System.nanoTime());
-        after.add(() -> request.responder().reply(reply));
+            sequencer.complete(request.seq(), reply, System.nanoTime()); // keeps our reference
+        if (replaced != null) {
+          replaced.release();
+        }
+        answer(request, reply, after);
         for (PendingRequest retry : done.replayWaiters()) {
-          after.add(() -> retry.responder().reply(reply));
+          answer(retry, reply, after);
         }
         next = done.next();
       }
@@ -449,6 +454,15 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
     if (next != null) {
       run(next); // recursion depth is bounded by the reorder window
     }
+  }
+
+  /**
+   * Answers with a reply that may share pooled buffers: the reference is taken under the lock, so
+   * the buffers cannot be freed by a later reply replacing this one before the write is done.
+   */
+  private static void answer(PendingRequest request, ReplyBody reply, List<Runnable> after) {
+    reply.retain(); // the responder's, given back once written
+    after.add(() -> request.responder().reply(reply));
   }
 
   /** The polling byte and up to one reply's worth of downstream bytes. Caller holds the lock. */
@@ -473,7 +487,7 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
   }
 
   @Override
-  public void onUpstreamBytes(ByteBuffer data) {
+  public void onUpstreamBytes(ByteBuffer data, SharedBuffer owner) {
     List<Runnable> after = new ArrayList<>();
     synchronized (this) {
       if (state == State.CLOSED) {
@@ -482,12 +496,12 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
       }
       int room = downstream.remaining();
       if (room >= data.remaining()) {
-        downstream.append(data);
+        append(data, owner);
       } else {
         if (room > 0) {
           ByteBuffer part = data.slice();
           part.limit(room);
-          downstream.append(part);
+          append(part, owner);
           data.position(data.position() + room);
         }
         upstreamPaused = true; // the link keeps the rest and stops reading: TCP back-pressure
@@ -506,6 +520,14 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
       }
     }
     runAll(after);
+  }
+
+  private void append(ByteBuffer data, SharedBuffer owner) {
+    if (owner == null) {
+      downstream.append(data);
+    } else {
+      downstream.append(data, owner);
+    }
   }
 
   @Override
@@ -586,6 +608,12 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
     state = State.CLOSED;
     closeReason = reason;
     closedNanos = System.nanoTime();
+    undeliveredAtClose = downstream.size();
+    downstream.discard(); // gives pooled buffers back
+    ReplyBody kept = sequencer.lastReply();
+    if (kept != null) {
+      kept.release(); // nothing is replayed once closed
+    }
     if (holdTimer != null) {
       holdTimer.cancel(false);
       holdTimer = null;
@@ -627,7 +655,7 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
         bytesUpstream,
         bytesDownstream,
         requests,
-        downstream.size(),
+        state == State.CLOSED ? undeliveredAtClose : downstream.size(),
         closeReason);
   }
 

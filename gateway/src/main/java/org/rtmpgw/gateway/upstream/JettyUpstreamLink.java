@@ -10,6 +10,7 @@ import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.RetainableByteBuffer;
 import org.eclipse.jetty.util.Callback;
+import org.rtmpgw.tunnel.SharedBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +36,7 @@ final class JettyUpstreamLink extends AbstractConnection implements UpstreamLink
   private final AtomicInteger readState = new AtomicInteger(RUNNING);
   private final AtomicBoolean closeReported = new AtomicBoolean();
   private RetainableByteBuffer held;
+  private SharedBuffer heldShare;
 
   JettyUpstreamLink(
       EndPoint endPoint, Executor executor, ByteBufferPool pool, UpstreamListener listener) {
@@ -61,6 +63,7 @@ final class JettyUpstreamLink extends AbstractConnection implements UpstreamLink
         int n = getEndPoint().fill(bytes);
         if (n > 0) {
           held = buffer;
+          heldShare = buffer.canRetain() ? new PooledBuffer(buffer) : null;
           if (!offer(buffer)) {
             return;
           }
@@ -88,7 +91,7 @@ final class JettyUpstreamLink extends AbstractConnection implements UpstreamLink
     ByteBuffer bytes = buffer.getByteBuffer();
     while (true) {
       readState.set(RUNNING);
-      listener.onUpstreamBytes(bytes);
+      listener.onUpstreamBytes(bytes, heldShare);
       if (!bytes.hasRemaining()) {
         releaseHeld();
         return true;
@@ -103,6 +106,7 @@ final class JettyUpstreamLink extends AbstractConnection implements UpstreamLink
     if (held != null) {
       held.release();
       held = null;
+      heldShare = null;
     }
   }
 
@@ -145,5 +149,23 @@ final class JettyUpstreamLink extends AbstractConnection implements UpstreamLink
   @Override
   public void close() {
     getEndPoint().close();
+  }
+
+  /** A pool buffer as the tunnel layer sees it: listeners keep it instead of copying its bytes. */
+  private record PooledBuffer(RetainableByteBuffer buffer) implements SharedBuffer {
+    @Override
+    public int capacity() {
+      return buffer.capacity();
+    }
+
+    @Override
+    public void retain() {
+      buffer.retain();
+    }
+
+    @Override
+    public void release() {
+      buffer.release();
+    }
   }
 }

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.io.ClientConnectionFactory;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.io.Connection;
@@ -75,6 +76,21 @@ public final class UpstreamConnector {
       scheduler.shutdownNow();
       scheduler.awaitTermination(SCHEDULER_STOP_WAIT_MILLIS, TimeUnit.MILLISECONDS);
     }
+  }
+
+  /**
+   * Pooled read buffers taken and not given back: upstream bytes still queued for clients or in
+   * replies being written or kept for replays. Zero once every session has ended; -1 if the pool
+   * cannot tell.
+   */
+  public long buffersInUse() {
+    if (connector.getByteBufferPool() instanceof ArrayByteBufferPool pool) {
+      return pool.getDirectByteBufferCount()
+          - pool.getAvailableDirectByteBufferCount()
+          + pool.getHeapByteBufferCount()
+          - pool.getAvailableHeapByteBufferCount();
+    }
+    return -1;
   }
 
   /** Connects to {@code target}; the future completes with the link or the connect failure. */
