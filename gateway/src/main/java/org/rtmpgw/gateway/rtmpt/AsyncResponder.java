@@ -26,13 +26,13 @@ final class AsyncResponder implements Responder {
 
   private final AsyncContext async;
   private final AtomicBoolean answered = new AtomicBoolean();
-  private final ReplyPartWriter partWriter;
+  private final ServletIo io;
   private final IntConsumer onAnswer;
 
   /** {@code onAnswer} is told the status of the one answer, when it is given. */
-  AsyncResponder(AsyncContext async, ReplyPartWriter partWriter, IntConsumer onAnswer) {
+  AsyncResponder(AsyncContext async, ServletIo io, IntConsumer onAnswer) {
     this.async = async;
-    this.partWriter = partWriter;
+    this.io = io;
     this.onAnswer = onAnswer;
   }
 
@@ -131,7 +131,7 @@ final class AsyncResponder implements Responder {
           done();
           return;
         }
-        partWriter.write(out, parts.get(next++).bytes());
+        io.write(out, parts.get(next++).bytes());
       }
     }
 

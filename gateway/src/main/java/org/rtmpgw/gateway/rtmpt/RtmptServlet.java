@@ -37,19 +37,19 @@ public final class RtmptServlet extends HttpServlet {
   private final transient GatewayConfig config;
   private final long asyncTimeoutMillis;
   private final transient RequestObserver observer;
-  private final transient ReplyPartWriter partWriter;
+  private final transient ServletIo io;
 
   public RtmptServlet(TunnelRegistry registry, GatewayConfig config) {
-    this(registry, config, RequestObserver.NONE, ReplyPartWriter.PORTABLE);
+    this(registry, config, RequestObserver.NONE, ServletIo.PORTABLE);
   }
 
   public RtmptServlet(
       TunnelRegistry registry,
       GatewayConfig config,
       RequestObserver observer,
-      ReplyPartWriter partWriter) {
+      ServletIo io) {
     this.observer = observer;
-    this.partWriter = partWriter;
+    this.io = io;
     this.registry = registry;
     this.config = config;
     // A request normally waits at most an idle hold or one upstream write; the container's own
@@ -100,7 +100,7 @@ public final class RtmptServlet extends HttpServlet {
     async.setTimeout(asyncTimeoutMillis);
     AsyncResponder responder =
         new AsyncResponder(
-            async, partWriter, status -> observer.answered(rtmpt.command(), status));
+            async, io, status -> observer.answered(rtmpt.command(), status));
     TimeoutAnswer timeoutAnswer = new TimeoutAnswer(responder, rtmpt, client);
     async.addListener(timeoutAnswer);
     // Only a send of declared length is streamed: its size is known to be within the limit, so no
@@ -110,7 +110,7 @@ public final class RtmptServlet extends HttpServlet {
       TunnelSession.StreamedSend streamed =
           session == null ? null : session.tryStartStreamedSend(rtmpt.seq(), responder);
       if (streamed != null) {
-        StreamingBody body = new StreamingBody(request.getInputStream(), streamed, contentLength);
+        StreamingBody body = new StreamingBody(request.getInputStream(), io, streamed, contentLength);
         timeoutAnswer.streaming(body);
         request.getInputStream().setReadListener(body);
         return;

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.server.CustomRequestLog;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -107,7 +108,7 @@ public final class GatewayServer {
                 config,
                 (command, status) ->
                     metrics.rtmptRequest(command == null ? null : command.name(), status),
-                new JettyReplyPartWriter()));
+                new JettyServletIo(server.getByteBufferPool())));
     holder.setAsyncSupported(true);
     context.addServlet(holder, "/");
 
@@ -264,6 +265,23 @@ public final class GatewayServer {
   /** The bound port of the management listener, or -1 without one. */
   public int managementPort() {
     return management == null ? -1 : management.getLocalPort();
+  }
+
+  /**
+   * Pooled buffers taken and not given back, by the HTTP side (request buffers, send-body slices)
+   * and the upstream side (see {@link TunnelRegistry#upstreamBuffersInUse()}): zero on a quiet
+   * gateway, so a leak shows as a count that never returns to it; -1 if a pool cannot tell.
+   */
+  public long pooledBuffersInUse() {
+    long upstream = registry.upstreamBuffersInUse();
+    if (!(server.getByteBufferPool() instanceof ArrayByteBufferPool pool) || upstream < 0) {
+      return -1;
+    }
+    return upstream
+        + pool.getDirectByteBufferCount()
+        - pool.getAvailableDirectByteBufferCount()
+        + pool.getHeapByteBufferCount()
+        - pool.getAvailableHeapByteBufferCount();
   }
 
   public TunnelRegistry registry() {

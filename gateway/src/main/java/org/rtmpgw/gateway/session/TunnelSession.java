@@ -242,7 +242,10 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
       this.request = request;
     }
 
-    /** Writes one slice upstream; {@code next} runs once it was written (or dropped). */
+    /**
+     * Writes one slice upstream; {@code next} runs once it was written (or dropped), after which
+     * the slice is the caller's again.
+     */
     public void write(ByteBuffer slice, Runnable next) {
       UpstreamLink upstream;
       List<Runnable> after = new ArrayList<>();
@@ -275,10 +278,10 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
           new UpstreamLink.WriteCallback() {
             @Override
             public void written() {
-              if (sliceDone()) {
+              boolean ended = sliceDone();
+              next.run(); // always: the reader gives its slice back from here
+              if (ended) {
                 finishStreamed(request);
-              } else {
-                next.run();
               }
             }
 

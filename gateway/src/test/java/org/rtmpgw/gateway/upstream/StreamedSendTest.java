@@ -1,6 +1,7 @@
 package org.rtmpgw.gateway.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.Arrays;
@@ -12,6 +13,7 @@ import org.rtmpgw.gateway.testing.GatewayTestBase;
 import org.rtmpgw.gateway.testing.RawHttpClient;
 import org.rtmpgw.gateway.testing.RawResponse;
 import org.rtmpgw.gateway.testing.RtmptTestSession;
+import org.rtmpgw.gateway.testing.RunningGateway;
 
 /**
  * A send whose turn has come is forwarded while its body arrives (ffmpeg posts ~10 frames per
@@ -56,7 +58,8 @@ class StreamedSendTest extends GatewayTestBase {
    */
   @Test
   void bodyArrivingInPiecesIsForwardedWholeAndInOrder() throws Exception {
-    RawHttpClient http = client(gateway(Map.of()));
+    RunningGateway g = gateway(Map.of());
+    RawHttpClient http = client(g);
     RtmptTestSession s = RtmptTestSession.open(http);
     FakeRtmpUpstream.Connection conn = upstream.awaitConnection(WAIT);
     int forwarded = 0;
@@ -79,5 +82,13 @@ class StreamedSendTest extends GatewayTestBase {
           .isEqualTo(body);
       forwarded += length;
     }
+    http.close();
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(g.server().pooledBuffersInUse())
+                    .as("send slices and request buffers given back")
+                    .isZero());
   }
 }
