@@ -10,7 +10,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
-import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.server.CustomRequestLog;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -32,6 +31,7 @@ import org.rtmpgw.gateway.tls.GatewayTls;
 import org.rtmpgw.gateway.tls.PemPair;
 import org.rtmpgw.gateway.tls.TlsSettings;
 import org.rtmpgw.gateway.tls.TlsSetupException;
+import org.rtmpgw.gateway.upstream.BufferPools;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -268,20 +268,13 @@ public final class GatewayServer {
   }
 
   /**
-   * Pooled buffers taken and not given back, by the HTTP side (request buffers, send-body slices)
-   * and the upstream side (see {@link TunnelRegistry#upstreamBuffersInUse()}): zero on a quiet
-   * gateway, so a leak shows as a count that never returns to it; -1 if a pool cannot tell.
+   * Pooled buffers taken and not given back ({@link BufferPools#inUse}) by the HTTP side (request
+   * buffers, send-body slices) and the upstream side; -1 if a pool cannot tell.
    */
   public long pooledBuffersInUse() {
+    long http = BufferPools.inUse(server.getByteBufferPool());
     long upstream = registry.upstreamBuffersInUse();
-    if (!(server.getByteBufferPool() instanceof ArrayByteBufferPool pool) || upstream < 0) {
-      return -1;
-    }
-    return upstream
-        + pool.getDirectByteBufferCount()
-        - pool.getAvailableDirectByteBufferCount()
-        + pool.getHeapByteBufferCount()
-        - pool.getAvailableHeapByteBufferCount();
+    return http < 0 || upstream < 0 ? -1 : http + upstream;
   }
 
   public TunnelRegistry registry() {

@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.io.ClientConnectionFactory;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.io.Connection;
@@ -79,18 +78,11 @@ public final class UpstreamConnector {
   }
 
   /**
-   * Pooled read buffers taken and not given back: upstream bytes still queued for clients or in
-   * replies being written or kept for replays. Zero once every session has ended; -1 if the pool
-   * cannot tell.
+   * Pooled read buffers taken and not given back ({@link BufferPools#inUse}): upstream bytes still
+   * queued for clients or in replies being written or kept for replays.
    */
   public long buffersInUse() {
-    if (connector.getByteBufferPool() instanceof ArrayByteBufferPool pool) {
-      return pool.getDirectByteBufferCount()
-          - pool.getAvailableDirectByteBufferCount()
-          + pool.getHeapByteBufferCount()
-          - pool.getAvailableHeapByteBufferCount();
-    }
-    return -1;
+    return BufferPools.inUse(connector.getByteBufferPool());
   }
 
   /** Connects to {@code target}; the future completes with the link or the connect failure. */

@@ -62,13 +62,7 @@ class PooledPullTest extends GatewayTestBase {
     assertThat(replayed).isPositive();
     assertThat(s.idle().body()).as("nothing more, nothing duplicated").hasSize(1);
     assertThat(s.close().body()).containsExactly(0x00);
-    await()
-        .atMost(WAIT)
-        .untilAsserted(
-            () ->
-                assertThat(g.server().registry().upstreamBuffersInUse())
-                    .as("pooled buffers not given back")
-                    .isZero());
+    g.awaitPooledBuffersGivenBack(WAIT);
   }
 
   @Test
@@ -91,12 +85,6 @@ class PooledPullTest extends GatewayTestBase {
 
     assertThat(s.close().body()).containsExactly(0x00);
 
-    await()
-        .atMost(WAIT)
-        .untilAsserted(
-            () ->
-                assertThat(g.server().registry().upstreamBuffersInUse())
-                    .as("pooled buffers not given back")
-                    .isZero());
+    g.awaitPooledBuffersGivenBack(WAIT);
   }
 }

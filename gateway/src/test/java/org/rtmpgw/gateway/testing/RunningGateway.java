@@ -1,7 +1,10 @@
 package org.rtmpgw.gateway.testing;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import org.assertj.core.api.Assertions;
+import org.awaitility.Awaitility;
 import org.rtmpgw.gateway.config.GatewayConfig;
 import org.rtmpgw.gateway.server.GatewayServer;
 import org.rtmpgw.gateway.session.TunnelSession;
@@ -59,6 +62,17 @@ public final class RunningGateway implements AutoCloseable {
       throw new AssertionError("no live session " + id);
     }
     return s;
+  }
+
+  /** Waits, up to {@code wait}, until every pooled buffer is back in its pool. */
+  public void awaitPooledBuffersGivenBack(Duration wait) {
+    Awaitility.await()
+        .atMost(wait)
+        .untilAsserted(
+            () ->
+                Assertions.assertThat(server.pooledBuffersInUse())
+                    .as("pooled buffers not given back")
+                    .isZero());
   }
 
   public int sessionCount() {

@@ -1,7 +1,6 @@
 package org.rtmpgw.gateway.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.Arrays;
@@ -83,12 +82,6 @@ class StreamedSendTest extends GatewayTestBase {
       forwarded += length;
     }
     http.close();
-    await()
-        .atMost(WAIT)
-        .untilAsserted(
-            () ->
-                assertThat(g.server().pooledBuffersInUse())
-                    .as("send slices and request buffers given back")
-                    .isZero());
+    g.awaitPooledBuffersGivenBack(WAIT); // send slices and request buffers
   }
 }
