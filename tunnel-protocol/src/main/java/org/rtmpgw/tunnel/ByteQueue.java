@@ -87,13 +87,13 @@ public final class ByteQueue {
   /**
    * Appends and consumes all of {@code src}'s remaining bytes, which lie in {@code owner}: kept in
    * place, with a reference of the queue's own, when they fill at least half of it; copied
-   * otherwise. The caller keeps its own reference either way.
+   * otherwise, or when {@code owner} is null. The caller keeps its own reference either way.
    *
    * @throws IllegalStateException if {@code src.remaining() > remaining()}; nothing is consumed
    */
   public void append(ByteBuffer src, SharedBuffer owner) {
     int len = src.remaining();
-    if ((long) len * 2 < owner.capacity()) {
+    if (owner == null || (long) len * 2 < owner.capacity()) {
       append(src);
       return;
     }

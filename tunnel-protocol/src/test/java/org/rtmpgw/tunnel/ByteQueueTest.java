@@ -287,6 +287,21 @@ class ByteQueueTest {
   }
 
   @Test
+  void bytesWithoutAnOwnerAreCopied() {
+    byte[] array = new byte[40_000];
+    new Random(3).nextBytes(array);
+    byte[] expected = array.clone();
+    ByteQueue queue = new ByteQueue(1 << 20);
+
+    queue.append(ByteBuffer.wrap(array), null);
+    Arrays.fill(array, (byte) 0); // the queue must not see this
+
+    byte[] out = new byte[array.length];
+    assertThat(queue.drainTo(out, 0, out.length)).isEqualTo(array.length);
+    assertThat(out).isEqualTo(expected);
+  }
+
+  @Test
   void discardGivesBackEveryQueuedBufferAndEmptiesTheQueue() {
     CountedBuffer a = new CountedBuffer(new byte[40_000], 40_000);
     CountedBuffer b = new CountedBuffer(new byte[40_000], 60_000);

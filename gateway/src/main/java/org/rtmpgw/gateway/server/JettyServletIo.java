@@ -28,7 +28,6 @@ final class JettyServletIo implements ServletIo {
   public Slice slice(int size) {
     RetainableByteBuffer pooled = pool.acquire(size, true);
     ByteBuffer buffer = pooled.getByteBuffer();
-    buffer.clear();
     return new Slice() {
       @Override
       public ByteBuffer buffer() {

@@ -499,12 +499,12 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
       }
       int room = downstream.remaining();
       if (room >= data.remaining()) {
-        append(data, owner);
+        downstream.append(data, owner);
       } else {
         if (room > 0) {
           ByteBuffer part = data.slice();
           part.limit(room);
-          append(part, owner);
+          downstream.append(part, owner);
           data.position(data.position() + room);
         }
         upstreamPaused = true; // the link keeps the rest and stops reading: TCP back-pressure
@@ -523,14 +523,6 @@ public final class TunnelSession implements GatewaySession, UpstreamListener {
       }
     }
     runAll(after);
-  }
-
-  private void append(ByteBuffer data, SharedBuffer owner) {
-    if (owner == null) {
-      downstream.append(data);
-    } else {
-      downstream.append(data, owner);
-    }
   }
 
   @Override
